@@ -1,0 +1,216 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './ports';
+import { makeTempDir, removeTempDir } from './tmp';
+
+export interface EtcdTls {
+  caCert: string;
+  serverCert: string;
+  serverKey: string;
+}
+
+export interface EtcdServerOptions {
+  /** Addresses to serve clients on (default 127.0.0.1). The first one is also used for peers. */
+  hosts?: string[];
+  /** Client port; a free one is picked by default. */
+  clientPort?: number;
+  /** Serve clients over TLS and require client certificates signed by `caCert`. */
+  tls?: EtcdTls;
+  /** Data directory; a fresh temporary one (removed by stop()) by default. */
+  dataDir?: string;
+  /** Run in its own session so it outlives this process (the harness CLI); default false. */
+  detached?: boolean;
+  /** How long to wait for "ready to serve" (default 20 s). */
+  startTimeoutMs?: number;
+}
+
+/** Everything needed to find (and stop) a running etcd again, e.g. from a state file. */
+export interface EtcdServerInfo {
+  pid: number;
+  endpoints: string[];
+  dataDir: string;
+  logFile: string;
+  ownsDataDir: boolean;
+}
+
+const live = new Set<number>();
+process.once('exit', () => {
+  for (const pid of live) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A real etcd process (Debian etcd-server) for tests and the e2e harness: free ports, its own
+ * data dir, stopped and cleaned up by stop() (and killed if the test process exits first).
+ */
+export class EtcdServer {
+  private pid = 0;
+
+  private constructor(
+    private readonly args: string[],
+    readonly endpoints: string[],
+    readonly dataDir: string,
+    readonly logFile: string,
+    private readonly ownsDataDir: boolean,
+    private readonly detached: boolean,
+    private readonly startTimeoutMs: number,
+  ) {}
+
+  static async start(options: EtcdServerOptions = {}): Promise<EtcdServer> {
+    const hosts = options.hosts ?? ['127.0.0.1'];
+    const peerHost = hosts[0]!;
+    const clientPort = options.clientPort ?? (await freePort(peerHost));
+    const peerPort = await freePort(peerHost);
+    const ownsDataDir = options.dataDir === undefined;
+    const baseDir = options.dataDir ?? makeTempDir('etcd');
+    const scheme = options.tls ? 'https' : 'http';
+    const clientUrls = hosts.map((h) => `${scheme}://${h}:${clientPort}`);
+    const peerUrl = `http://${peerHost}:${peerPort}`;
+    const args = [
+      '--name',
+      'margay-test',
+      '--data-dir',
+      join(baseDir, 'data'),
+      '--logger',
+      'zap',
+      '--log-outputs',
+      'stderr',
+      '--listen-client-urls',
+      clientUrls.join(','),
+      '--advertise-client-urls',
+      clientUrls.join(','),
+      '--listen-peer-urls',
+      peerUrl,
+      '--initial-advertise-peer-urls',
+      peerUrl,
+      '--initial-cluster',
+      `margay-test=${peerUrl}`,
+      '--initial-cluster-state',
+      'new',
+    ];
+    if (options.tls) {
+      args.push(
+        '--cert-file',
+        options.tls.serverCert,
+        '--key-file',
+        options.tls.serverKey,
+        '--trusted-ca-file',
+        options.tls.caCert,
+        '--client-cert-auth',
+      );
+    }
+    const server = new EtcdServer(
+      args,
+      clientUrls,
+      baseDir,
+      join(baseDir, 'etcd.log'),
+      ownsDataDir,
+      options.detached ?? false,
+      options.startTimeoutMs ?? 20_000,
+    );
+    await server.launch();
+    return server;
+  }
+
+  /** Stop a server started by another process, from its saved info. */
+  static async stopByInfo(info: EtcdServerInfo): Promise<void> {
+    await terminate(info.pid);
+    if (info.ownsDataDir) removeTempDir(info.dataDir);
+  }
+
+  get info(): EtcdServerInfo {
+    return {
+      pid: this.pid,
+      endpoints: this.endpoints,
+      dataDir: this.dataDir,
+      logFile: this.logFile,
+      ownsDataDir: this.ownsDataDir,
+    };
+  }
+
+  get processId(): number {
+    return this.pid;
+  }
+
+  private async launch(): Promise<void> {
+    const logOffset = existsSync(this.logFile) ? readFileSync(this.logFile).length : 0;
+    const log = openSync(this.logFile, 'a');
+    const child = spawn('etcd', this.args, { stdio: ['ignore', log, log], detached: this.detached });
+    closeSync(log);
+    if (child.pid === undefined)
+      throw new Error('could not start etcd: is Debian etcd-server installed? (scripts/setup)');
+    this.pid = child.pid;
+    if (this.detached) child.unref();
+    else live.add(this.pid);
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+      live.delete(child.pid!);
+    });
+    const deadline = Date.now() + this.startTimeoutMs;
+    for (;;) {
+      const output = readFileSync(this.logFile, 'utf8').slice(logOffset);
+      if (output.includes('ready to serve client requests') || output.includes('serving client traffic'))
+        return;
+      if (exited || !alive(this.pid)) {
+        throw new Error(
+          `etcd exited during start-up; its log (${this.logFile}) ends with:\n${output.slice(-2000)}`,
+        );
+      }
+      if (Date.now() > deadline) {
+        await terminate(this.pid);
+        throw new Error(`etcd was not ready within ${this.startTimeoutMs} ms; log: ${this.logFile}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /** SIGTERM (then SIGKILL), and the same ports and data come back: a real etcd restart. */
+  async restart(): Promise<void> {
+    await terminate(this.pid);
+    await this.launch();
+  }
+
+  /** Stop without restarting; `resume()` brings it back on the same ports with the same data. */
+  async pause(): Promise<void> {
+    await terminate(this.pid);
+  }
+
+  async resume(): Promise<void> {
+    await this.launch();
+  }
+
+  /** Stop it and remove its data dir if it made one. */
+  async stop(): Promise<void> {
+    await terminate(this.pid);
+    live.delete(this.pid);
+    if (this.ownsDataDir) removeTempDir(this.dataDir);
+  }
+}
+
+async function terminate(pid: number): Promise<void> {
+  if (!pid || !alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
+}

@@ -1,0 +1,5 @@
+export { makeTestCertificates, type TestCertificates } from './certs';
+export { EtcdServer, type EtcdServerInfo, type EtcdServerOptions, type EtcdTls } from './etcd-server';
+export { freePort } from './ports';
+export { requireCommand, requireRoot } from './root';
+export { makeTempDir, removeTempDir } from './tmp';
