@@ -1,1 +1,17 @@
-export {};
+export {
+  MAX_NODES,
+  MAX_SUBNETS,
+  type NodeInfo,
+  type RouterInfo,
+  SLOT_COUNT,
+  type SubnetInfo,
+} from './address-plan';
+export {
+  Cluster,
+  DEFAULT_CLUSTER_NAME,
+  type ExecOptions,
+  type ExecResult,
+  type SpawnInNodeOptions,
+  type UpOptions,
+} from './cluster';
+export type { ClusterStatus, EtcdInfo } from './state';

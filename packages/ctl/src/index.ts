@@ -1,1 +1,2 @@
-export {};
+export type { CliIo, OpenDatastore } from './context';
+export { EXIT_ERROR, EXIT_OK, EXIT_USAGE, type RunOptions, run } from './main';

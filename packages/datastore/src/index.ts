@@ -1,1 +1,4 @@
-export {};
+export { EtcdDatastore } from './etcd';
+export { type EtcdConfig, etcdConfigFromEnv } from './etcd-config';
+export { MemoryDatastore } from './memory';
+export * from './types';

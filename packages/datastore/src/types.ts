@@ -72,7 +72,8 @@ export interface Lease {
  * Events of a list-then-watch stream (see Datastore.watch).
  *
  * - `put`: the key was created or changed; `prev` is what the consumer last saw, if anything.
- * - `delete`: the key is gone; `prev` is its last value the consumer saw.
+ * - `delete`: the key is gone; `prev` is its last value the consumer saw. `revision` is that of
+ *   the delete, or after a resync that of the listing that no longer had the key.
  * - `in-sync`: everything up to `revision` has been delivered. Sent once after the initial
  *   snapshot and again after every resync.
  * - `resync`: the watch was lost (compaction, connection loss, server restart); a fresh listing

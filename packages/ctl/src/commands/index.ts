@@ -1,0 +1,13 @@
+import type { RegisterCommand } from '../context';
+import { registerDeleteCommand } from './delete';
+import { registerGetCommand } from './get';
+import { registerVersionCommand } from './version';
+import { registerWriteCommands } from './write';
+
+/** Every command of margayctl, in the order `--help` lists them. A new command is a new module here. */
+export const COMMANDS: RegisterCommand[] = [
+  registerWriteCommands,
+  registerDeleteCommand,
+  registerGetCommand,
+  registerVersionCommand,
+];

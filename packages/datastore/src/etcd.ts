@@ -1,0 +1,241 @@
+// The Datastore on a real etcd v3, through the etcd3 client. Writes go through transactions so
+// that compare-and-swap and the resulting KeyValue come back in one round trip; list-then-watch
+// is the shared WatchSyncer over etcd3 watchers.
+import { Etcd3, EtcdLeaseInvalidError, type ICompare, type IKeyValue, type IRequestOp, Range } from 'etcd3';
+import { type EtcdConfig, etcdClientSettings } from './etcd-config';
+import {
+  ConflictError,
+  type Datastore,
+  DatastoreUnavailableError,
+  type DeleteOptions,
+  type KeyValue,
+  type Lease,
+  type ListResult,
+  type PutOptions,
+  type TxnCondition,
+  type TxnOp,
+  type TxnResult,
+  type Watch,
+  type WatchOptions,
+} from './types';
+import { checkKey, checkPrefix, checkRevision, checkTtl, checkTxn, checkValue } from './validate';
+import { OpenWatches, type RawWatch, type RawWatchListener, type WatchBackend } from './watch-syncer';
+
+export class EtcdDatastore implements Datastore {
+  private readonly client: Etcd3;
+  /** For error messages: where we tried to reach etcd. */
+  private readonly endpoints: string;
+  private readonly timeoutMs: number;
+  private readonly watches = new OpenWatches();
+  private readonly backend: WatchBackend;
+  private closed = false;
+
+  constructor(config: EtcdConfig) {
+    const settings = etcdClientSettings(config);
+    this.endpoints = settings.hosts.join(', ');
+    this.timeoutMs = settings.timeoutMs;
+    this.client = new Etcd3(settings.clientOptions);
+    this.backend = etcdWatchBackend(this.client, (prefix) => this.list(prefix));
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    checkKey(key, 'get');
+    const response = await this.call(`get ${key}`, () => this.client.kv.range({ key: Buffer.from(key) }));
+    const kv = response.kvs[0];
+    return kv && toKeyValue(kv);
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    checkPrefix(prefix, 'list');
+    const range = Range.prefix(prefix);
+    const response = await this.call(`list ${prefix}`, () =>
+      this.client.kv.range({ key: range.start, range_end: range.end }),
+    );
+    // etcd returns a range in key order, all at the header's revision.
+    return { items: response.kvs.map(toKeyValue), revision: Number(response.header.revision) };
+  }
+
+  async put(key: string, value: string, options: PutOptions = {}): Promise<KeyValue> {
+    checkKey(key, 'put');
+    checkValue(value, `put ${key}`);
+    if (options.prevRevision !== undefined) checkRevision(options.prevRevision, `put ${key} prevRevision`);
+    const guards = options.prevRevision === undefined ? [] : [modRevisionIs(key, options.prevRevision)];
+    const response = await this.commit(`put ${key}`, guards, [putOp(key, value, options.lease)]);
+    if (!response.succeeded) throw new ConflictError(key);
+    const revision = Number(response.header.revision);
+    const prev = response.responses[0]?.response_put.prev_kv as IKeyValue | null | undefined;
+    return {
+      key,
+      value,
+      createRevision: prev ? Number(prev.create_revision) : revision,
+      modRevision: revision,
+      version: prev ? Number(prev.version) + 1 : 1,
+      ...(options.lease !== undefined && { lease: options.lease }),
+    };
+  }
+
+  async delete(key: string, options: DeleteOptions = {}): Promise<boolean> {
+    checkKey(key, 'delete');
+    if (options.prevRevision !== undefined) checkRevision(options.prevRevision, `delete ${key} prevRevision`);
+    const guards = options.prevRevision === undefined ? [] : [modRevisionIs(key, options.prevRevision)];
+    const response = await this.commit(`delete ${key}`, guards, [deleteOp(key)]);
+    if (!response.succeeded) throw new ConflictError(key);
+    return Number(response.responses[0]?.response_delete_range.deleted ?? 0) > 0;
+  }
+
+  async txn(conditions: TxnCondition[], ops: TxnOp[]): Promise<TxnResult> {
+    checkTxn(conditions, ops);
+    const response = await this.commit(
+      'txn',
+      conditions.map((condition) => modRevisionIs(condition.key, condition.modRevision)),
+      ops.map((op) => (op.op === 'put' ? putOp(op.key, op.value, op.lease) : deleteOp(op.key))),
+      // etcd does not say which comparison failed, so the failure branch reads the keys (at the
+      // same revision) to name the first one that did.
+      conditions.map((condition) => ({ request_range: { key: Buffer.from(condition.key) } })),
+    );
+    if (!response.succeeded) {
+      const failed = conditions.find((condition, i) => {
+        const current = response.responses[i]?.response_range.kvs[0];
+        return Number(current?.mod_revision ?? 0) !== condition.modRevision;
+      });
+      throw new ConflictError((failed ?? conditions[0]!).key);
+    }
+    return { revision: Number(response.header.revision) };
+  }
+
+  async grantLease(ttlSeconds: number): Promise<Lease> {
+    checkTtl(ttlSeconds);
+    // Keepalives are the caller's business (keepAliveOnce), so nothing runs in the background.
+    const lease = this.client.lease(ttlSeconds, { autoKeepAlive: false });
+    const id = await this.call('grantLease', () => lease.grant());
+    return {
+      id,
+      ttlSeconds,
+      keepAliveOnce: () =>
+        this.call(`keepAliveOnce lease ${id}`, async () => {
+          try {
+            await lease.keepaliveOnce({ deadline: Date.now() + this.timeoutMs });
+            return true;
+          } catch (error) {
+            if (error instanceof EtcdLeaseInvalidError) return false;
+            throw error;
+          }
+        }),
+      revoke: () => this.call(`revoke lease ${id}`, () => lease.revoke()),
+    };
+  }
+
+  watch(prefix: string, options: WatchOptions): Watch {
+    this.assertOpen('watch');
+    return this.watches.open(this.backend, prefix, options);
+  }
+
+  async compact(revision: number): Promise<void> {
+    checkRevision(revision, 'compact');
+    // physical: return only once the history is really gone, so that watches see the compaction.
+    await this.call(`compact ${revision}`, () => this.client.kv.compact({ revision, physical: true }));
+  }
+
+  async revision(): Promise<number> {
+    const response = await this.call('revision', () =>
+      this.client.kv.range({ key: Buffer.from([0]), count_only: true }),
+    );
+    return Number(response.header.revision);
+  }
+
+  /** Stops every watch (etcd3 watchers must be cancelled before the client closes), then the client. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.watches.closeAll(new DatastoreUnavailableError('the datastore was closed'));
+    this.client.close();
+  }
+
+  private commit(what: string, compare: ICompare[], success: IRequestOp[], failure: IRequestOp[] = []) {
+    return this.call(what, () => this.client.kv.txn({ compare, success, failure }));
+  }
+
+  private async call<T>(what: string, operation: () => Promise<T>): Promise<T> {
+    this.assertOpen(what);
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof EtcdLeaseInvalidError) {
+        throw new Error(`${what}: lease not found (expired or revoked)`, { cause: error });
+      }
+      throw new DatastoreUnavailableError(`${what}: etcd at ${this.endpoints}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private assertOpen(what: string): void {
+    if (this.closed) throw new DatastoreUnavailableError(`${what}: the datastore is closed`);
+  }
+}
+
+/** etcd3 watchers as the syncer's raw watches. */
+function etcdWatchBackend(client: Etcd3, list: (prefix: string) => Promise<ListResult>): WatchBackend {
+  return {
+    list,
+    watchFrom(prefix: string, revision: number, listener: RawWatchListener): RawWatch {
+      const watcher = client.watch().prefix(prefix).startRevision(String(revision)).watcher();
+      let done = false;
+      const lose = (reason: string) => {
+        if (done) return;
+        done = true;
+        listener.onLost(reason);
+      };
+      watcher.on('put', (kv) => {
+        if (!done) listener.onChange({ type: 'put', kv: toKeyValue(kv) });
+      });
+      watcher.on('delete', (kv) => {
+        if (!done)
+          listener.onChange({ type: 'delete', key: kv.key.toString(), revision: Number(kv.mod_revision) });
+      });
+      // On reconnect etcd3 resumes from the revision in the last response header, which can lie
+      // past events it has not delivered yet; so drop its watcher and let the syncer re-list.
+      watcher.on('disconnected', (error) => {
+        if (done) return;
+        void watcher.cancel();
+        lose(`connection lost: ${error.message}`);
+      });
+      // etcd cancelled the watcher itself (its revision was compacted); etcd3 has already removed
+      // it, and cancelling it again would wait forever.
+      watcher.on('error', (error) => lose(`watch canceled by etcd: ${error.message || 'no reason given'}`));
+      return {
+        cancel: async () => {
+          if (done) return;
+          done = true;
+          await watcher.cancel();
+        },
+      };
+    },
+  };
+}
+
+function toKeyValue(kv: IKeyValue): KeyValue {
+  return {
+    key: kv.key.toString(),
+    value: kv.value.toString(),
+    createRevision: Number(kv.create_revision),
+    modRevision: Number(kv.mod_revision),
+    version: Number(kv.version),
+    ...(kv.lease !== '0' && { lease: kv.lease }),
+  };
+}
+
+/** The key's modRevision equals `revision`; 0 holds for an absent key. */
+function modRevisionIs(key: string, revision: number): ICompare {
+  return { key: Buffer.from(key), target: 'Mod', result: 'Equal', mod_revision: revision };
+}
+
+function putOp(key: string, value: string, lease: string | undefined): IRequestOp {
+  return {
+    request_put: { key: Buffer.from(key), value: Buffer.from(value), prev_kv: true, ...(lease && { lease }) },
+  };
+}
+
+function deleteOp(key: string): IRequestOp {
+  return { request_delete_range: { key: Buffer.from(key) } };
+}

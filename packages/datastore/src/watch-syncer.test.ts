@@ -1,0 +1,116 @@
+import { waitFor } from './testing/wait';
+import type { KeyValue, ListResult, WatchEvent } from './types';
+import { type RawWatchListener, type WatchBackend, WatchSyncer } from './watch-syncer';
+
+function kv(key: string, value: string, modRevision: number): KeyValue {
+  return { key, value, createRevision: modRevision, modRevision, version: 1 };
+}
+
+/** A backend the test scripts: listings to hand out (or errors to throw) and the watches opened. */
+class ScriptedBackend implements WatchBackend {
+  readonly listings: Array<ListResult | Error> = [];
+  readonly watches: Array<{ revision: number; listener: RawWatchListener; cancelled: boolean }> = [];
+  listCalls = 0;
+
+  async list(): Promise<ListResult> {
+    this.listCalls++;
+    const next = this.listings.shift();
+    if (next === undefined) throw new Error('no listing scripted');
+    if (next instanceof Error) throw next;
+    return next;
+  }
+
+  watchFrom(_prefix: string, revision: number, listener: RawWatchListener) {
+    const watch = { revision, listener, cancelled: false };
+    this.watches.push(watch);
+    return {
+      cancel: async () => {
+        watch.cancelled = true;
+      },
+    };
+  }
+}
+
+function syncer(backend: WatchBackend) {
+  const events: WatchEvent[] = [];
+  const errors: Error[] = [];
+  const watch = new WatchSyncer(backend, '/p/', {
+    onEvent: (event) => events.push(event),
+    onError: (error) => errors.push(error),
+  });
+  return { watch, events, errors };
+}
+
+test('after a resync only real changes are delivered: replays and stale deletes are dropped', async () => {
+  const backend = new ScriptedBackend();
+  backend.listings.push({ items: [kv('/p/a', '1', 2), kv('/p/gone', '1', 2)], revision: 2 });
+  const { watch, events } = syncer(backend);
+  try {
+    await waitFor('the first watch', () => backend.watches.length === 1);
+    const first = backend.watches[0]!;
+    expect(first.revision).toBe(3);
+    first.listener.onChange({ type: 'put', kv: kv('/p/a', '2', 3) });
+    backend.listings.push({ items: [kv('/p/a', '2', 3), kv('/p/b', '1', 4)], revision: 5 });
+    first.listener.onLost('compacted');
+    // A lost watch is ignored from then on, even if it still reports something.
+    first.listener.onChange({ type: 'put', kv: kv('/p/late', '1', 4) });
+    await waitFor('the second watch', () => backend.watches.length === 2);
+    const second = backend.watches[1]!;
+    expect(first.cancelled).toBe(true);
+    expect(second.revision).toBe(6);
+    second.listener.onChange({ type: 'put', kv: kv('/p/a', '2', 3) });
+    second.listener.onChange({ type: 'delete', key: '/p/gone', revision: 4 });
+    second.listener.onChange({ type: 'put', kv: kv('/p/c', '1', 6) });
+    expect(events).toEqual([
+      { type: 'put', kv: kv('/p/a', '1', 2) },
+      { type: 'put', kv: kv('/p/gone', '1', 2) },
+      { type: 'in-sync', revision: 2 },
+      { type: 'put', kv: kv('/p/a', '2', 3), prev: kv('/p/a', '1', 2) },
+      { type: 'resync', reason: 'compacted' },
+      { type: 'put', kv: kv('/p/b', '1', 4) },
+      { type: 'delete', key: '/p/gone', prev: kv('/p/gone', '1', 2), revision: 5 },
+      { type: 'in-sync', revision: 5 },
+      { type: 'put', kv: kv('/p/c', '1', 6) },
+    ]);
+  } finally {
+    await watch.close();
+  }
+});
+
+test('an unreachable store is listed again until it answers', async () => {
+  const backend = new ScriptedBackend();
+  backend.listings.push(new Error('unreachable'), new Error('unreachable'), { items: [], revision: 7 });
+  const { watch, events } = syncer(backend);
+  try {
+    await waitFor('in-sync', () => events.length === 1);
+    expect(events).toEqual([{ type: 'in-sync', revision: 7 }]);
+    expect(backend.listCalls).toBe(3);
+    expect(backend.watches.map((w) => w.revision)).toEqual([8]);
+  } finally {
+    await watch.close();
+  }
+});
+
+test('close cancels the live watch and nothing is delivered afterwards', async () => {
+  const backend = new ScriptedBackend();
+  backend.listings.push({ items: [], revision: 1 });
+  const { watch, events, errors } = syncer(backend);
+  await waitFor('the watch', () => backend.watches.length === 1);
+  await watch.close();
+  expect(backend.watches[0]!.cancelled).toBe(true);
+  backend.watches[0]!.listener.onChange({ type: 'put', kv: kv('/p/a', '1', 2) });
+  expect(events).toEqual([{ type: 'in-sync', revision: 1 }]);
+  expect(errors).toEqual([]);
+});
+
+test('fail() stops the watch and reports the error once', async () => {
+  const backend = new ScriptedBackend();
+  backend.listings.push({ items: [], revision: 1 });
+  const { watch, errors } = syncer(backend);
+  await waitFor('the watch', () => backend.watches.length === 1);
+  const closed = new Error('the datastore was closed');
+  await watch.fail(closed);
+  await watch.fail(new Error('again'));
+  expect(errors).toEqual([closed]);
+  expect(backend.watches[0]!.cancelled).toBe(true);
+});
