@@ -1,5 +1,21 @@
-// @margay/bgp — margay's BGP-4 speaker. This increment holds the wire codec (src/packet).
+// @margay/bgp — margay's BGP-4 speaker: wire codec (packet), routing table (table), FSM and sessions.
 
+// The RFC 4271 FSM (src/fsm).
+export { type Clock, ManualClock, systemClock, type TimerHandle } from './fsm/clock';
+export { type CollisionSides, type ConnectionDirection, collisionSurvivor } from './fsm/collision';
+export { DEFAULT_FSM_CONFIG, Fsm, type FsmConfig, type FsmHandler, type SessionAction } from './fsm/machine';
+export {
+  type FsmAction,
+  type FsmEvent,
+  type FsmSnapshot,
+  FsmState,
+  type FsmTimings,
+  INITIAL_SNAPSHOT,
+  keepaliveTime,
+  LARGE_HOLD_TIME,
+  type TimerName,
+  transition,
+} from './fsm/transitions';
 export {
   type AsPath,
   type AsPathSegment,
@@ -90,3 +106,39 @@ export {
   encodeEndOfRib,
   encodeWithdrawals,
 } from './packet/update-encode';
+// Peer sessions over TCP (src/session).
+export {
+  type BgpPeerConfig,
+  type GracefulRestartConfig,
+  PeerConfigError,
+  type RequiredCapability,
+  type ResolvedPeerConfig,
+  resolvePeerConfig,
+} from './session/config';
+export { BgpListener, type ListenerOptions } from './session/listener';
+export { type LogFields, type Logger, silentLogger } from './session/logger';
+export { type LocalSide, type NegotiatedSession, type Negotiation, negotiate } from './session/negotiate';
+export {
+  BgpPeer,
+  type PeerCounters,
+  type PeerDown,
+  type PeerHandler,
+  type PeerOptions,
+  type PeerStatus,
+  type StateChange,
+} from './session/peer';
+// Routing table (src/table): RIBs, best path, route reflection, export.
+export { pathAttributes } from './table/attribute-store';
+export { DEFAULT_LOCAL_PREF, type PathView, selectBest } from './table/decision';
+export {
+  LOCAL_PEER,
+  type LocalConfig,
+  MAX_PEER_INDEX,
+  type Peer,
+  type PeerConfig,
+  type Policy,
+  type PolicyRoute,
+} from './table/peer';
+export { type BestChange, type ChangeListener, Rib, type Route } from './table/rib';
+export { type ExportedAttributes, NO_ADVERTISE, NO_EXPORT, NO_EXPORT_SUBCONFED } from './table/rules';
+export type { Send } from './table/update-group';

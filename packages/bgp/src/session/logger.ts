@@ -1,0 +1,14 @@
+// The logging interface the speaker writes to; the agent plugs in its own structured logger.
+
+export type LogFields = Readonly<Record<string, unknown>>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+const ignore = (): void => {};
+
+export const silentLogger: Logger = { debug: ignore, info: ignore, warn: ignore, error: ignore };

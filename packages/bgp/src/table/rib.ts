@@ -1,0 +1,579 @@
+// The routing table: Adj-RIB-In per peer, the Loc-RIB with every path of every prefix and the
+// best one, and Adj-RIB-Outs kept per update group.
+//
+// For speed a path is not an object: it is the number peer * 2^32 + attribute-set id (see
+// PEER_FACTOR). In the Loc-RIB a prefix with one path, the common case, maps to that number;
+// one with several maps to -(slot + 1), the slot in `multiPaths` of an array of them, best
+// first. Changes mark prefixes dirty; flush() then runs export for the whole batch, grouping
+// prefixes by exported attribute set so UPDATEs carry many NLRI, and encodes each group's
+// batch once for all its members.
+
+import { type AttributeSetSpec, buildAttributes } from '../packet/attribute-builder';
+import { Afi } from '../packet/constants';
+import { parseIpv4, parseIpv6 } from '../packet/ip';
+import type { PathAttributes } from '../packet/path-attributes';
+import { type PrefixList, prefixList } from '../packet/prefixes';
+import type { DecodedUpdate } from '../packet/update-decode';
+import { attributeKey, pathAttributes, type StoredAttributes, storedAttributes } from './attribute-store';
+import { DEFAULT_LOCAL_PREF, type PathView, selectBest } from './decision';
+import { Interner } from './interner';
+import {
+  LOCAL_PEER,
+  type LocalConfig,
+  localPeer,
+  MAX_PEER_INDEX,
+  makePeer,
+  type Peer,
+  type PeerConfig,
+  type Policy,
+} from './peer';
+import { keyFamily, keyToString, type PrefixKey, prefixKey } from './prefix-key';
+import { PrefixTable } from './prefix-table';
+import { type ExportedAttributes, exportSpec, importRejection, mayExport, type Speaker } from './rules';
+import { type Send, UpdateGroup } from './update-group';
+
+/** A path is peer * PEER_FACTOR + attribute-set id: a safe integer, as peer ≤ MAX_PEER_INDEX. */
+const PEER_FACTOR = 2 ** 32;
+const pathPeer = (path: number): number => Math.floor(path / PEER_FACTOR);
+const pathAttributeSet = (path: number): number => path % PEER_FACTOR;
+const NONE = -1;
+
+export interface Route {
+  /** "10.0.0.0/24" or "2001:db8::/32". */
+  readonly prefix: string;
+  /** The peer it was learned from; 0 for a locally originated route. */
+  readonly from: number;
+  readonly attributes: PathAttributes;
+}
+
+export interface BestChange {
+  readonly kind: 'added' | 'changed' | 'removed';
+  readonly prefix: string;
+  /** The new best path; null when removed. */
+  readonly best: Route | null;
+}
+
+export type ChangeListener = (changes: readonly BestChange[]) => void;
+
+interface PeerState {
+  readonly peer: Peer;
+  /** Accepted paths: prefix → attribute-set id (one reference each). */
+  readonly adjIn: PrefixTable;
+  /** Graceful restart: paths kept from before the restart and not yet re-announced. */
+  stale: Set<PrefixKey> | null;
+  group: UpdateGroup | null;
+}
+
+export class Rib {
+  private readonly speaker: Speaker;
+  private readonly local: LocalConfig;
+  private readonly peers: (PeerState | undefined)[] = [];
+  private readonly exportSets = new Interner<ExportedAttributes>();
+  private readonly attributeSets = new Interner<StoredAttributes>((_, id) => this.forgetExports(id));
+  /** Attribute-set id → (group id, source peer) → export id or NONE, each id holding a reference. */
+  private readonly exportCache = new Map<number, Map<number, number>>();
+  private readonly locRib = new PrefixTable(Float64Array);
+  private readonly multiPaths: number[][] = [];
+  private readonly freeSlots: number[] = [];
+  /** Prefixes changed since the last flush → their best path then (NONE if none), holding a reference. */
+  private readonly dirty = new PrefixTable(Float64Array);
+  private readonly groups = new Map<string, UpdateGroup>();
+  private readonly policyIds = new Map<Policy, number>();
+  private nextGroupId = 0;
+  private readonly listeners: ChangeListener[] = [];
+
+  constructor(local: LocalConfig) {
+    const self = localPeer(local);
+    this.local = local;
+    this.speaker = {
+      asn: local.asn,
+      routerId: local.routerId,
+      clusterId: local.clusterId ?? local.routerId,
+      nextHopIpv4: parseIpv4(local.nextHopIpv4),
+      nextHopIpv6: local.nextHopIpv6 === undefined ? null : wordsToBuffer(parseIpv6(local.nextHopIpv6)),
+    };
+    this.peers[LOCAL_PEER] = { peer: self, adjIn: new PrefixTable(Int32Array), stale: null, group: null };
+  }
+
+  addPeer(config: PeerConfig): Peer {
+    const peer = makePeer(config, this.local);
+    if (this.peers[peer.index]) throw new Error(`peer ${peer.index} is already configured`);
+    this.peers[peer.index] = { peer, adjIn: new PrefixTable(Int32Array), stale: null, group: null };
+    return peer;
+  }
+
+  /**
+   * Drops the peer and every path learned from it, and flushes: a peer configured later under
+   * this index is another source, whose paths must not compare equal to this one's.
+   */
+  removePeer(index: number): void {
+    this.peerDown(index);
+    this.flush();
+    this.peers[index] = undefined;
+    this.forgetExportsWhere((_, source) => source === index);
+  }
+
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Applies announcements of one attribute set. Returns why the whole set was rejected
+   * (the prefixes are then withdrawn, RFC 7606 style), or null.
+   */
+  announce(index: number, prefixes: PrefixList, attributes: PathAttributes): string | null {
+    const state = this.learnedFrom(index, prefixes.afi);
+    const policy = state.peer.importPolicy;
+    const rejection =
+      importRejection(attributes, this.speaker) ?? (policy === 'none' ? 'import policy' : null);
+    if (rejection !== null) {
+      this.withdrawAll(state, prefixes);
+      return rejection;
+    }
+    const id = this.attributeSets.intern(attributeKey(attributes), () => storedAttributes(attributes));
+    let references = 0;
+    for (let n = 0; n < prefixes.lengths.length; n++) {
+      const key = prefixKey(prefixes, n);
+      if (typeof policy === 'function' && !policy({ prefix: keyToString(key), attributes, from: index })) {
+        this.removePath(state, key);
+      } else if (this.setPath(state, key, id)) {
+        references++;
+      }
+    }
+    this.attributeSets.ref(id, references);
+    this.attributeSets.release(id);
+    return null;
+  }
+
+  withdraw(index: number, prefixes: PrefixList): void {
+    this.withdrawAll(this.learnedFrom(index, prefixes.afi), prefixes);
+  }
+
+  /**
+   * Applies a decoded UPDATE: withdrawals, then announcements; an End-of-RIB ends the peer's
+   * graceful restart for that family, and a disabled family (RFC 7606) loses all the peer's
+   * paths of it. Session resets are the caller's to act on.
+   */
+  applyUpdate(index: number, update: DecodedUpdate): void {
+    if (update.disabledFamily) {
+      const state = this.configured(index);
+      const afi = update.disabledFamily.afi;
+      for (const key of [...state.adjIn.keys()]) if (keyFamily(key) === afi) this.removePath(state, key);
+      return;
+    }
+    for (const list of update.withdrawn) this.withdraw(index, list);
+    if (update.attributes) {
+      if (update.announced) this.announce(index, update.announced, update.attributes);
+      if (update.mpAnnounced) this.announce(index, update.mpAnnounced, update.attributes);
+    }
+    if (update.endOfRib) this.endOfRib(index, update.endOfRib.afi);
+  }
+
+  /**
+   * Originates prefixes of one family with the given attributes, as the local pseudo-peer.
+   * The next hop is always ours (nextHopIpv4 / nextHopIpv6); spec.nextHop is ignored.
+   */
+  originate(prefixes: PrefixList, spec: AttributeSetSpec): void {
+    const v4 = prefixes.afi === Afi.Ipv4;
+    if (!v4 && !this.speaker.nextHopIpv6) throw new Error('originating IPv6 routes needs nextHopIpv6');
+    const nextHop = v4 ? this.speaker.nextHopIpv4 : null;
+    const attributes = pathAttributes(
+      { ...spec, nextHop, originatorId: null, clusterList: null },
+      v4 ? null : this.speaker.nextHopIpv6,
+    );
+    this.announce(LOCAL_PEER, prefixes, attributes);
+  }
+
+  stopOriginating(prefixes: PrefixList): void {
+    this.withdraw(LOCAL_PEER, prefixes);
+  }
+
+  /**
+   * Starts exporting to an established peer: sends it the table, then End-of-RIB. Pending
+   * changes are flushed first, so that a new update group starts from the flushed table.
+   */
+  peerUp(index: number, send: Send): void {
+    const state = this.configured(index);
+    if (state.group) throw new Error(`peer ${index} is already up`);
+    this.flush();
+    const key = this.profileKey(state.peer);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new UpdateGroup(this.nextGroupId++, state.peer, this.exportSets);
+      this.groups.set(key, group);
+      for (const prefix of this.locRib.keys()) {
+        if (!group.carries(keyFamily(prefix))) continue;
+        const best = this.bestPath(prefix);
+        group.set(prefix, this.exportId(best, group, prefix), pathPeer(best));
+      }
+    }
+    state.group = group;
+    group.join(state.peer, send, (prefix) => pathPeer(this.bestPath(prefix)));
+  }
+
+  /**
+   * The session went down. Without graceful restart its paths are withdrawn; with it they
+   * stay, marked stale, until End-of-RIB or sweepStale (the restart timer).
+   */
+  peerDown(index: number, graceful = false): void {
+    const state = this.configured(index);
+    const group = state.group;
+    if (group) {
+      state.group = null;
+      group.leave(index);
+      if (group.members.size === 0) this.dropGroup(group);
+    }
+    if (graceful) {
+      this.markStale(index);
+    } else {
+      for (const key of [...state.adjIn.keys()]) this.removePath(state, key);
+      state.stale = null;
+    }
+  }
+
+  /** The peer sent ROUTE-REFRESH: sends it everything advertised to it again. */
+  routeRefresh(index: number): void {
+    const state = this.configured(index);
+    if (!state.group) throw new Error(`peer ${index} is not up`);
+    state.group.resend(index, false);
+  }
+
+  /** Marks every path from the peer stale (RFC 4724), to be re-announced or swept. */
+  markStale(index: number): void {
+    const state = this.configured(index);
+    const stale = state.stale ?? new Set<PrefixKey>();
+    for (const key of state.adjIn.keys()) stale.add(key);
+    state.stale = stale;
+  }
+
+  /** End-of-RIB from the peer: its stale paths of that family were not refreshed; remove them. */
+  endOfRib(index: number, afi: number): void {
+    const state = this.configured(index);
+    if (!state.stale) return;
+    for (const key of [...state.stale]) if (keyFamily(key) === afi) this.removePath(state, key);
+    if (state.stale.size === 0) state.stale = null;
+  }
+
+  /** The restart timer expired: removes every stale path of the peer. */
+  sweepStale(index: number): void {
+    const state = this.configured(index);
+    for (const key of [...(state.stale ?? [])]) this.removePath(state, key);
+    state.stale = null;
+  }
+
+  staleCount(index: number): number {
+    return this.configured(index).stale?.size ?? 0;
+  }
+
+  /**
+   * Exports everything changed since the last flush: updates Adj-RIB-Outs, sends each update
+   * group its UPDATEs, then tells change listeners.
+   */
+  flush(): void {
+    const changes: BestChange[] | null = this.listeners.length > 0 ? [] : null;
+    const groups = [...this.groups.values()];
+    for (const [key, before] of this.dirty) {
+      const best = this.bestPath(key);
+      if (best !== before) {
+        const afi = keyFamily(key);
+        for (const group of groups) {
+          if (!group.carries(afi)) continue;
+          if (best === NONE) group.set(key, NONE, NONE);
+          else group.set(key, this.exportId(best, group, key), pathPeer(best));
+        }
+        if (changes) {
+          const kind = best === NONE ? 'removed' : before === NONE ? 'added' : 'changed';
+          changes.push({
+            kind,
+            prefix: keyToString(key),
+            best: best === NONE ? null : this.route(key, best),
+          });
+        }
+      }
+      if (before !== NONE) this.attributeSets.release(pathAttributeSet(before));
+    }
+    this.dirty.clear();
+    for (const group of groups) group.sendBatch();
+    if (changes && changes.length > 0) for (const listener of this.listeners) listener(changes);
+  }
+
+  /** The best path of a prefix, as of now (flushed or not). */
+  best(prefix: string): Route | null {
+    const key = parseKey(prefix);
+    const best = this.bestPath(key);
+    return best === NONE ? null : this.route(key, best);
+  }
+
+  /** Every path of a prefix, best first. */
+  paths(prefix: string): Route[] {
+    const key = parseKey(prefix);
+    const value = this.locRib.get(key);
+    if (value === undefined) return [];
+    return (value >= 0 ? [value] : this.multiPaths[-value - 1]!).map((path) => this.route(key, path));
+  }
+
+  /** Best paths of every prefix: the Loc-RIB as consumers (FIB sync) see it. */
+  *bestRoutes(): IterableIterator<Route> {
+    for (const key of this.locRib.keys()) yield this.route(key, this.bestPath(key));
+  }
+
+  /** Accepted paths from a peer: prefix → attributes. */
+  adjRibIn(index: number): Map<string, PathAttributes> {
+    const out = new Map<string, PathAttributes>();
+    for (const [key, id] of this.configured(index).adjIn) {
+      out.set(keyToString(key), this.attributeSets.get(id).attributes);
+    }
+    return out;
+  }
+
+  /** What was last advertised to a peer: prefix → exported attributes. Empty while it is down. */
+  adjRibOut(index: number): Map<string, ExportedAttributes> {
+    const out = new Map<string, ExportedAttributes>();
+    const group = this.configured(index).group;
+    if (group)
+      for (const [key, id] of group.advertisedTo(index)) out.set(keyToString(key), this.exportSets.get(id));
+    return out;
+  }
+
+  /** Sizes, for monitoring and leak checks. */
+  stats(): { prefixes: number; attributeSets: number; exportedSets: number; updateGroups: number } {
+    return {
+      prefixes: this.locRib.size,
+      attributeSets: this.attributeSets.size,
+      exportedSets: this.exportSets.size,
+      updateGroups: this.groups.size,
+    };
+  }
+
+  private configured(index: number): PeerState {
+    const state = Number.isInteger(index) ? this.peers[index] : undefined;
+    if (!state) throw new Error(`peer ${index} is not configured`);
+    return state;
+  }
+
+  private learnedFrom(index: number, afi: Afi): PeerState {
+    const state = this.configured(index);
+    const peer = state.peer;
+    if (afi === Afi.Ipv4 ? !peer.ipv4 : !peer.ipv6) {
+      throw new Error(
+        `peer ${index} (${peer.address}) has not negotiated ${afi === Afi.Ipv4 ? 'IPv4' : 'IPv6'} unicast`,
+      );
+    }
+    return state;
+  }
+
+  private withdrawAll(state: PeerState, prefixes: PrefixList): void {
+    for (let n = 0; n < prefixes.lengths.length; n++) this.removePath(state, prefixKey(prefixes, n));
+  }
+
+  /** Stores the peer's path for `key`; returns whether it took a new reference on `id`. */
+  private setPath(state: PeerState, key: PrefixKey, id: number): boolean {
+    state.stale?.delete(key);
+    const old = state.adjIn.get(key);
+    if (old === id) return false;
+    this.markDirty(key);
+    state.adjIn.set(key, id);
+    this.replacePath(key, state.peer.index, state.peer.index * PEER_FACTOR + id);
+    if (old !== undefined) this.attributeSets.release(old);
+    return true;
+  }
+
+  private removePath(state: PeerState, key: PrefixKey): void {
+    const old = state.adjIn.get(key);
+    if (old === undefined) return;
+    state.stale?.delete(key);
+    this.markDirty(key);
+    state.adjIn.delete(key);
+    this.replacePath(key, state.peer.index, NONE);
+    this.attributeSets.release(old);
+  }
+
+  private markDirty(key: PrefixKey): void {
+    if (this.dirty.has(key)) return;
+    const best = this.bestPath(key);
+    this.dirty.set(key, best);
+    // Held until flush, so the id cannot be reused meanwhile and compare equal by accident.
+    if (best !== NONE) this.attributeSets.ref(pathAttributeSet(best));
+  }
+
+  /** The best path of `key` in the Loc-RIB, or NONE. */
+  private bestPath(key: PrefixKey): number {
+    const value = this.locRib.get(key);
+    if (value === undefined) return NONE;
+    return value >= 0 ? value : this.multiPaths[-value - 1]![0]!;
+  }
+
+  /** Replaces (or with NONE removes) the Loc-RIB path of `peer` for `key`, keeping the best first. */
+  private replacePath(key: PrefixKey, peer: number, path: number): void {
+    const value = this.locRib.get(key);
+    if (value === undefined) {
+      if (path !== NONE) this.locRib.set(key, path);
+    } else if (value >= 0) {
+      if (pathPeer(value) === peer) {
+        if (path === NONE) this.locRib.delete(key);
+        else this.locRib.set(key, path);
+      } else if (path !== NONE) {
+        const both = [value, path];
+        this.putBestFirst(both);
+        const slot = this.freeSlots.pop() ?? this.multiPaths.length;
+        this.multiPaths[slot] = both;
+        this.locRib.set(key, -slot - 1);
+      }
+    } else {
+      const slot = -value - 1;
+      const paths = this.multiPaths[slot]!;
+      const i = paths.findIndex((p) => pathPeer(p) === peer);
+      if (path === NONE) {
+        if (i < 0) return;
+        paths.splice(i, 1);
+      } else if (i < 0) {
+        paths.push(path);
+      } else {
+        paths[i] = path;
+      }
+      if (paths.length > 1) {
+        this.putBestFirst(paths);
+      } else {
+        this.locRib.set(key, paths[0]!);
+        this.multiPaths[slot] = [];
+        this.freeSlots.push(slot);
+      }
+    }
+  }
+
+  private putBestFirst(paths: number[]): void {
+    const best = selectBest(
+      paths.map((p) => this.view(p)),
+      this.local.alwaysCompareMed ?? false,
+    );
+    [paths[0], paths[best]] = [paths[best]!, paths[0]!];
+  }
+
+  private view(path: number): PathView {
+    const peer = this.peers[pathPeer(path)]!.peer;
+    const stored = this.attributeSets.get(pathAttributeSet(path));
+    const a = stored.attributes;
+    return {
+      local: peer.index === LOCAL_PEER,
+      localPref: a.localPref ?? DEFAULT_LOCAL_PREF,
+      asPathLength: stored.asPathLength,
+      origin: a.origin,
+      med: a.med ?? 0,
+      neighbourAs: stored.neighbourAs || this.local.asn,
+      ebgp: !peer.ibgp,
+      igpCost: a.nextHop !== null && this.local.igpCost ? this.local.igpCost(a.nextHop) : undefined,
+      clusterListLength: a.clusterList?.length ?? 0,
+      routerId: a.originatorId ?? peer.routerId,
+      peerAddress: peer.addressOrder,
+    };
+  }
+
+  /** The export id (with a reference for the caller) of `path` to `group` for `key`, or NONE. */
+  private exportId(path: number, group: UpdateGroup, key: PrefixKey): number {
+    const id = pathAttributeSet(path);
+    const source = pathPeer(path);
+    let cache = this.exportCache.get(id);
+    if (!cache) {
+      cache = new Map();
+      this.exportCache.set(id, cache);
+    }
+    const slot = group.id * (MAX_PEER_INDEX + 1) + source;
+    let exported = cache.get(slot);
+    if (exported === undefined) {
+      exported = this.computeExport(id, source, group);
+      cache.set(slot, exported);
+    }
+    if (exported === NONE) return NONE;
+    const policy = group.profile.exportPolicy;
+    if (typeof policy === 'function') {
+      const attributes = this.attributeSets.get(id).attributes;
+      if (!policy({ prefix: keyToString(key), attributes, from: source })) return NONE;
+    }
+    this.exportSets.ref(exported);
+    return exported;
+  }
+
+  private computeExport(id: number, source: number, group: UpdateGroup): number {
+    const target = group.profile;
+    const attributes = this.attributeSets.get(id).attributes;
+    const from = this.peers[source]!.peer;
+    if (target.exportPolicy === 'none' || !mayExport(attributes, from, target)) return NONE;
+    const exported = exportSpec(attributes, from, target, this.speaker);
+    if (!exported) return NONE;
+    const bytes = buildAttributes(exported.spec, group.ctx);
+    const mpNextHop = exported.mpNextHop;
+    const key = mpNextHop
+      ? `${bytes.toString('latin1')}\u0100${mpNextHop.toString('latin1')}`
+      : bytes.toString('latin1');
+    return this.exportSets.intern(key, () => ({ attributes: bytes, mpNextHop }));
+  }
+
+  /** An attribute set was freed: its cached exports go too (its id will be reused). */
+  private forgetExports(id: number): void {
+    const cache = this.exportCache.get(id);
+    if (!cache) return;
+    for (const exported of cache.values()) if (exported !== NONE) this.exportSets.release(exported);
+    this.exportCache.delete(id);
+  }
+
+  private dropGroup(group: UpdateGroup): void {
+    group.clear();
+    this.groups.delete(this.profileKey(group.profile));
+    this.forgetExportsWhere((groupId) => groupId === group.id);
+  }
+
+  private forgetExportsWhere(matches: (groupId: number, source: number) => boolean): void {
+    const factor = MAX_PEER_INDEX + 1;
+    for (const cache of this.exportCache.values()) {
+      for (const [slot, exported] of cache) {
+        if (!matches(Math.floor(slot / factor), slot % factor)) continue;
+        if (exported !== NONE) this.exportSets.release(exported);
+        cache.delete(slot);
+      }
+    }
+  }
+
+  /** Peers with equal profile keys are sent identical UPDATEs. */
+  private profileKey(peer: Peer): string {
+    return [
+      peer.ibgp,
+      peer.routeReflectorClient,
+      peer.nextHopSelf,
+      peer.fourOctetAs,
+      peer.extendedMessages,
+      peer.ipv4,
+      peer.ipv6,
+      this.policyId(peer.exportPolicy),
+    ].join('|');
+  }
+
+  private policyId(policy: Policy): string {
+    if (typeof policy !== 'function') return policy;
+    let id = this.policyIds.get(policy);
+    if (id === undefined) {
+      id = this.policyIds.size;
+      this.policyIds.set(policy, id);
+    }
+    return `f${id}`;
+  }
+
+  private route(key: PrefixKey, path: number): Route {
+    return {
+      prefix: keyToString(key),
+      from: pathPeer(path),
+      attributes: this.attributeSets.get(pathAttributeSet(path)).attributes,
+    };
+  }
+}
+
+function parseKey(prefix: string): PrefixKey {
+  return prefixKey(prefixList(prefix.includes(':') ? Afi.Ipv6 : Afi.Ipv4, [prefix]), 0);
+}
+
+function wordsToBuffer(words: Uint32Array): Buffer {
+  const buf = Buffer.allocUnsafe(16);
+  words.forEach((w, i) => {
+    buf.writeUInt32BE(w, i * 4);
+  });
+  return buf;
+}
