@@ -1,5 +1,21 @@
-// @margay/bgp — margay's BGP-4 speaker: wire codec (packet), routing table (table), FSM and sessions.
+// @margay/bgp — margay's BGP-4 speaker: wire codec (packet), routing table (table), FSM and sessions, daemon (server, config, api, cli), FIB sync.
 
+// The daemon (margay-bgpd): configuration, server, management API.
+export { BgpApiClient, BgpApiError, type ClientOptions } from './api/client';
+export type { ApiEvent, ApiPeer, ApiRibEntry, ApiRibFilter } from './api/messages';
+export { PROTO_FILE } from './api/proto';
+export { type ApiServer, startApiServer } from './api/service';
+export { type JsonLogger, jsonLogger } from './cli/json-logger';
+export { loadConfig, parseConfig } from './config/load';
+export {
+  ConfigError,
+  type DaemonConfig,
+  type LogLevel,
+  type PeerSettings,
+  validateConfig,
+} from './config/schema';
+// FIB sync (src/fib): best paths into the kernel through @margay/dataplane's route writer.
+export { DEFAULT_BGP_PROTO, KernelFib, type KernelFibOptions } from './fib/kernel-fib';
 // The RFC 4271 FSM (src/fsm).
 export { type Clock, ManualClock, systemClock, type TimerHandle } from './fsm/clock';
 export { type CollisionSides, type ConnectionDirection, collisionSurvivor } from './fsm/collision';
@@ -106,6 +122,17 @@ export {
   encodeEndOfRib,
   encodeWithdrawals,
 } from './packet/update-encode';
+export { Daemon, type DaemonOptions } from './server/daemon';
+export { type FibSink, noopFibSink } from './server/fib-sink';
+export type { RibFilter, RouteView } from './server/routes';
+export {
+  BgpServer,
+  type BgpServerOptions,
+  type EventListener,
+  type PeerView,
+  type ReloadResult,
+  type ServerEvent,
+} from './server/server';
 // Peer sessions over TCP (src/session).
 export {
   type BgpPeerConfig,

@@ -1,4 +1,5 @@
 import type { RegisterCommand } from '../context';
+import { registerBgpCommand } from './bgp';
 import { registerDeleteCommand } from './delete';
 import { registerGetCommand } from './get';
 import { registerVersionCommand } from './version';
@@ -9,5 +10,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerWriteCommands,
   registerDeleteCommand,
   registerGetCommand,
+  registerBgpCommand,
   registerVersionCommand,
 ];

@@ -1,0 +1,113 @@
+import { parseConfig } from './load';
+import { ConfigError } from './schema';
+
+const GOOD = `
+asNumber: 65000
+routerId: 10.255.0.1
+listen: { address: 127.0.0.1, port: 10182 }
+api: 127.0.0.1:50151
+originate: [10.1.0.0/24, 2001:db8:1::/48]
+peers:
+  - { address: 127.0.0.2, asNumber: 65001, passive: true, import: all, export: all }
+  - { address: 127.0.0.3, asNumber: 65000, routeReflectorClient: true }
+  - { address: 127.0.0.4, asNumber: 65004 }
+`;
+
+function problems(text: string): readonly string[] {
+  try {
+    parseConfig(text, 'bgpd.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+test('a good file is read with defaults filled in', () => {
+  const config = parseConfig(GOOD, 'bgpd.yaml');
+  expect(config.asNumber).toBe(65000);
+  expect(config.listen).toEqual({ address: '127.0.0.1', port: 10182 });
+  expect(config.originate).toEqual(['10.1.0.0/24', '2001:db8:1::/48']);
+  expect(config.nextHop).toEqual({ ipv4: '127.0.0.1', ipv6: '::ffff:127.0.0.1' });
+  expect(config.fib).toEqual({ enabled: false, table: 254, protocol: 77 });
+  expect(config.logLevel).toBe('info');
+  expect(config.peers[0]).toMatchObject({
+    holdTime: 90,
+    connectRetryTime: 120,
+    passive: true,
+    families: ['ipv4', 'ipv6'],
+    import: 'all',
+    export: 'all',
+  });
+});
+
+test('RFC 8212: eBGP peers default to no import and no export, iBGP peers to all', () => {
+  const [explicit, ibgp, ebgp] = parseConfig(GOOD, 'x').peers;
+  expect(ibgp).toMatchObject({ import: 'all', export: 'all', routeReflectorClient: true });
+  expect(ebgp).toMatchObject({ import: 'none', export: 'none' });
+  expect(explicit).toMatchObject({ import: 'all', export: 'all' });
+});
+
+test('a minimal file gets the default listener and API', () => {
+  const config = parseConfig('asNumber: 64512\nrouterId: 192.0.2.1\n', 'min.yaml');
+  expect(config.listen).toEqual({ address: '0.0.0.0', port: 179 });
+  expect(config.api).toBe('127.0.0.1:50151');
+  expect(config.nextHop.ipv4).toBe('192.0.2.1');
+  expect(config.peers).toEqual([]);
+});
+
+test('listen: false and api: false turn the listener and the API off', () => {
+  const config = parseConfig('asNumber: 1\nrouterId: 1.1.1.1\nlisten: false\napi: false\n', 'x');
+  expect(config.listen).toBe(false);
+  expect(config.api).toBe(false);
+});
+
+test.each([
+  ['peers:\n  - { address: 127.0.0.2, asNumber: 0 }', 'bgpd.yaml: peers[0].asNumber: must be 1..4294967295'],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1 }\n  - { address: 127.0.0.3, asNumber: 4294967296 }',
+    'bgpd.yaml: peers[1].asNumber: must be 1..4294967295',
+  ],
+  ['peers:\n  - { address: nope, asNumber: 1 }', 'bgpd.yaml: peers[0].address: "nope" is not an IP address'],
+  [
+    'originate: [10.1.0.1/24]',
+    'bgpd.yaml: originate[0]: "10.1.0.1/24" has host bits set (did you mean 10.1.0.0/24?)',
+  ],
+  ['originate: [10.1.0.0/33]', 'bgpd.yaml: originate[0]: "10.1.0.0/33" has a length above 32'],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, holdTime: 2 }',
+    'bgpd.yaml: peers[0].holdTime: must be 0 or 3..65535 seconds',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, import: some }',
+    'bgpd.yaml: peers[0].import: must be "all" or "none"',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, familes: [ipv4] }',
+    'bgpd.yaml: peers[0]: Unrecognized key: "familes"',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, routeReflectorClient: true }',
+    'bgpd.yaml: peers[0].routeReflectorClient: only an iBGP peer (AS 65000) can be a client',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1 }\n  - { address: 127.0.0.2, asNumber: 2 }',
+    'bgpd.yaml: peers[1].address: 127.0.0.2 is configured twice',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, holdTime: 9, keepaliveTime: 4 }',
+    'bgpd.yaml: peers[0].keepaliveTime: must be at most a third of holdTime (9)',
+  ],
+  ['api: localhost', 'bgpd.yaml: api: "localhost" is not HOST:PORT'],
+  ['logLevel: loud', 'bgpd.yaml: logLevel: must be debug, info, warn or error'],
+])('%s is rejected naming the field', (extra, expected) => {
+  expect(problems(`asNumber: 65000\nrouterId: 10.0.0.1\n${extra}\n`)).toContain(expected);
+});
+
+test('missing required fields and YAML syntax errors name the file', () => {
+  expect(problems('peers: []\n')).toEqual([
+    'bgpd.yaml: asNumber: is required',
+    'bgpd.yaml: routerId: is required',
+  ]);
+  expect(problems('asNumber: [1\n')[0]).toMatch(/^bgpd\.yaml: line \d+: /);
+});

@@ -1,0 +1,444 @@
+// The speaker as a whole: one Rib, one listener and one BgpPeer per configured neighbor. It
+// feeds what peers send into the Rib, exports the Rib's changes to established peers, applies
+// graceful restart (stale marking, End-of-RIB sweep, restart timer), originates our prefixes and
+// applies configuration reloads with as little disruption as the change allows.
+
+import { canonicalPrefix } from '../config/prefix';
+import type { DaemonConfig, PeerSettings } from '../config/schema';
+import { FsmState } from '../fsm/transitions';
+import { Afi } from '../packet/constants';
+import { formatIpv4, parseIpv4 } from '../packet/ip';
+import { prefixList } from '../packet/prefixes';
+import type { DecodedUpdate } from '../packet/update-decode';
+import { BgpListener } from '../session/listener';
+import { type Logger, silentLogger } from '../session/logger';
+import type { NegotiatedSession } from '../session/negotiate';
+import { BgpPeer, type PeerDown, type PeerHandler, type StateChange } from '../session/peer';
+import { LOCAL_PEER } from '../table/peer';
+import { type BestChange, Rib } from '../table/rib';
+import { type FibSink, noopFibSink } from './fib-sink';
+import { peerKey, sessionConfig } from './peer-settings';
+import { matchesFilter, type RibFilter, type RouteView, routeView } from './routes';
+
+export interface BgpServerOptions {
+  readonly logger?: Logger;
+  /** Receives best-path changes when `fib.enabled`. */
+  readonly fib?: FibSink;
+}
+
+export interface PeerView {
+  readonly address: string;
+  readonly asNumber: number;
+  readonly type: 'eBGP' | 'iBGP' | 'iBGP RR client';
+  readonly state: FsmState;
+  /** When the peer entered its current state. */
+  readonly since: Date;
+  /** Seconds established, or null. */
+  readonly uptime: number | null;
+  /** The peer's BGP identifier once established. */
+  readonly routerId: string | null;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly updatesIn: number;
+  readonly updatesOut: number;
+  readonly prefixesReceived: number;
+  readonly prefixesAccepted: number;
+  readonly prefixesAdvertised: number;
+  readonly lastError: string | null;
+}
+
+export type ServerEvent =
+  | { readonly type: 'peer'; readonly address: string; readonly from: FsmState; readonly to: FsmState }
+  | {
+      readonly type: 'route';
+      readonly kind: BestChange['kind'];
+      readonly prefix: string;
+      /** The new best path; null when removed. */
+      readonly best: RouteView | null;
+    };
+
+export type EventListener = (event: ServerEvent) => void;
+
+export interface ReloadResult {
+  readonly kept: readonly string[];
+  readonly reset: readonly string[];
+  readonly removed: readonly string[];
+  readonly added: readonly string[];
+}
+
+interface ManagedPeer {
+  readonly settings: PeerSettings;
+  readonly key: string;
+  readonly index: number;
+  readonly bgp: BgpPeer;
+  since: number;
+  /** Known to the Rib: from the first Established until the paths are gone. */
+  inRib: boolean;
+  restartTimer: NodeJS.Timeout | null;
+}
+
+/** Settings a reload cannot change: the Rib, listener and API are built from them. */
+const FIXED_SETTINGS = ['asNumber', 'routerId', 'listen', 'api', 'nextHop', 'routeReflector', 'fib'] as const;
+
+export class BgpServer {
+  private readonly rib: Rib;
+  private readonly peers = new Map<string, ManagedPeer>();
+  private readonly listeners = new Set<EventListener>();
+  /** Prefixes we announce: from the configuration and added through the API. */
+  private readonly originated = new Set<string>();
+  private nextIndex = 1;
+  private flushScheduled = false;
+  private closed = false;
+  private readonly log: Logger;
+  private readonly fib: FibSink;
+
+  private constructor(
+    private config: DaemonConfig,
+    private readonly listener: BgpListener | null,
+    options: BgpServerOptions,
+  ) {
+    this.log = options.logger ?? silentLogger;
+    this.fib = config.fib.enabled ? (options.fib ?? noopFibSink) : noopFibSink;
+    const clusterId = config.routeReflector?.clusterId;
+    this.rib = new Rib({
+      asn: config.asNumber,
+      routerId: parseIpv4(config.routerId),
+      clusterId: clusterId === undefined ? undefined : parseIpv4(clusterId),
+      nextHopIpv4: config.nextHop.ipv4,
+      nextHopIpv6: config.nextHop.ipv6,
+    });
+    this.rib.onChange((changes) => this.bestChanged(changes));
+  }
+
+  /** Builds the speaker, binds its listener (when configured) and starts every peer. */
+  static async start(config: DaemonConfig, options: BgpServerOptions = {}): Promise<BgpServer> {
+    const listen = config.listen && config.listen.port !== 0 ? config.listen : null;
+    const listener = listen
+      ? new BgpListener({ host: listen.address, port: listen.port, logger: options.logger })
+      : null;
+    const server = new BgpServer(config, listener, options);
+    await listener?.listen();
+    for (const prefix of config.originate) server.addPath(prefix);
+    for (const peer of config.peers) server.addPeer(peer);
+    server.log.info('started', { asNumber: config.asNumber, routerId: config.routerId, listen });
+    return server;
+  }
+
+  onEvent(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  peerViews(): PeerView[] {
+    return [...this.peers.values()].map((p) => this.peerView(p));
+  }
+
+  /** Every path of every prefix (best first), filtered. */
+  *routes(filter: RibFilter = {}): IterableIterator<RouteView> {
+    const fromPeer = new Map<number, string>([[LOCAL_PEER, 'local']]);
+    for (const p of this.peers.values()) fromPeer.set(p.index, p.settings.address);
+    for (const best of this.rib.bestRoutes()) {
+      if (!matchesFilter(best.prefix, filter)) continue;
+      let first = true;
+      for (const path of this.rib.paths(best.prefix)) {
+        yield routeView(path, first, fromPeer.get(path.from) ?? `peer ${path.from}`);
+        first = false;
+      }
+    }
+  }
+
+  /** Originates a prefix (IPv4 or IPv6); returns false if it already was. Throws on a bad prefix. */
+  addPath(prefix: string): boolean {
+    const canonical = canonicalPrefix(prefix);
+    if (this.originated.has(canonical)) return false;
+    this.rib.originate(prefixList(afiOf(canonical), [canonical]), { origin: 0 });
+    this.originated.add(canonical);
+    this.scheduleFlush();
+    return true;
+  }
+
+  /** Withdraws a prefix we originate; returns false if we did not. Throws on a bad prefix. */
+  deletePath(prefix: string): boolean {
+    const canonical = canonicalPrefix(prefix);
+    if (!this.originated.delete(canonical)) return false;
+    this.rib.stopOriginating(prefixList(afiOf(canonical), [canonical]));
+    this.scheduleFlush();
+    return true;
+  }
+
+  /**
+   * Applies a new configuration. Throws (changing nothing) when it changes a setting that needs
+   * a restart; otherwise unchanged peers keep their sessions, changed ones are reset.
+   */
+  reload(next: DaemonConfig): ReloadResult {
+    const fixed = FIXED_SETTINGS.filter((k) => JSON.stringify(this.config[k]) !== JSON.stringify(next[k]));
+    if (fixed.length > 0) {
+      throw new Error(`reload cannot change ${fixed.join(', ')}: restart margay-bgpd for that`);
+    }
+    const previous = this.config;
+    this.config = next;
+    const kept: string[] = [];
+    const reset: string[] = [];
+    const removed: string[] = [];
+    const added: string[] = [];
+    const wanted = new Map(next.peers.map((p) => [p.address, p]));
+    for (const [address, managed] of [...this.peers]) {
+      const settings = wanted.get(address);
+      if (!settings) {
+        this.removePeer(managed);
+        removed.push(address);
+      } else if (peerKey(settings, next) !== managed.key) {
+        this.removePeer(managed);
+        this.addPeer(settings);
+        reset.push(address);
+      } else {
+        kept.push(address);
+      }
+    }
+    for (const settings of next.peers) {
+      if (this.peers.has(settings.address)) continue;
+      this.addPeer(settings);
+      added.push(settings.address);
+    }
+    const before = new Set(previous.originate.map(canonicalPrefix));
+    const after = new Set(next.originate.map(canonicalPrefix));
+    for (const prefix of before) if (!after.has(prefix)) this.deletePath(prefix);
+    for (const prefix of after) if (!before.has(prefix)) this.addPath(prefix);
+    const result = { kept, reset, removed, added };
+    this.log.info('configuration reloaded', result);
+    return result;
+  }
+
+  /** Cease / Administrative Shutdown to every peer, then closes the listener and the FIB sink. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const managed of [...this.peers.values()]) this.removePeer(managed);
+    await this.listener?.close();
+    await this.fib.close(this.config.gracefulRestart?.preserveForwarding ?? false);
+    this.log.info('stopped');
+  }
+
+  private addPeer(settings: PeerSettings): void {
+    const handler = this.peerHandler();
+    const bgp = new BgpPeer(sessionConfig(settings, this.config), handler, { logger: this.log });
+    const managed: ManagedPeer = {
+      settings,
+      key: peerKey(settings, this.config),
+      index: this.nextIndex++,
+      bgp,
+      since: Date.now(),
+      inRib: false,
+      restartTimer: null,
+    };
+    this.peers.set(settings.address, managed);
+    this.listener?.addPeer(bgp);
+    bgp.start();
+  }
+
+  private removePeer(managed: ManagedPeer): void {
+    this.peers.delete(managed.settings.address);
+    this.listener?.removePeer(managed.bgp);
+    managed.bgp.stop();
+    this.forget(managed);
+  }
+
+  /** Drops the peer's paths from the Rib (its session is over, gracefully or not). */
+  private forget(managed: ManagedPeer): void {
+    if (managed.restartTimer) clearTimeout(managed.restartTimer);
+    managed.restartTimer = null;
+    if (!managed.inRib) return;
+    managed.inRib = false;
+    this.rib.removePeer(managed.index);
+  }
+
+  private peerHandler(): PeerHandler {
+    return {
+      onStateChange: (peer, change) =>
+        this.guarded(peer, 'state change', () => this.stateChanged(peer, change)),
+      onEstablished: (peer, negotiated) =>
+        this.guarded(peer, 'session start', () => this.established(peer, negotiated)),
+      onUpdate: (peer, update) => this.guarded(peer, 'UPDATE', () => this.updated(peer, update)),
+      onEndOfRib: (peer, family) =>
+        this.guarded(peer, 'End-of-RIB', () => {
+          const managed = this.managed(peer);
+          if (!managed?.inRib) return;
+          this.rib.endOfRib(managed.index, family.afi);
+          if (this.rib.staleCount(managed.index) === 0 && managed.restartTimer) {
+            clearTimeout(managed.restartTimer);
+            managed.restartTimer = null;
+          }
+          this.scheduleFlush();
+        }),
+      onRouteRefresh: (peer) =>
+        this.guarded(peer, 'ROUTE-REFRESH', () => {
+          const managed = this.managed(peer);
+          if (managed?.inRib) this.rib.routeRefresh(managed.index);
+        }),
+      onPeerDown: (peer, down) => this.guarded(peer, 'session end', () => this.peerDown(peer, down)),
+    };
+  }
+
+  /**
+   * Session callbacks run inside socket handlers: an exception there would take the daemon down.
+   * A failure is logged and costs only that peer its session.
+   */
+  private guarded(peer: BgpPeer, what: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error(`handling ${what} failed; resetting the session`, {
+        peer: peer.remoteAddress,
+        error: message,
+      });
+      // Not from inside the FSM callback that is still running.
+      setImmediate(() => {
+        const managed = this.managed(peer);
+        if (!managed) return;
+        peer.stop();
+        this.forget(managed);
+        peer.start();
+      });
+    }
+  }
+
+  /** The peer if it is still configured (callbacks may arrive from a peer being replaced). */
+  private managed(peer: BgpPeer): ManagedPeer | undefined {
+    const managed = this.peers.get(peer.remoteAddress);
+    return managed?.bgp === peer ? managed : undefined;
+  }
+
+  private stateChanged(peer: BgpPeer, change: StateChange): void {
+    const managed = this.managed(peer);
+    if (managed) managed.since = Date.now();
+    this.emit({ type: 'peer', address: peer.remoteAddress, from: change.from, to: change.to });
+  }
+
+  private established(peer: BgpPeer, negotiated: NegotiatedSession): void {
+    const managed = this.managed(peer);
+    if (!managed) return;
+    const { settings } = managed;
+    if (!managed.inRib) {
+      this.rib.addPeer({
+        index: managed.index,
+        address: settings.address,
+        asn: settings.asNumber,
+        routerId: negotiated.peerBgpId,
+        routeReflectorClient: settings.routeReflectorClient,
+        importPolicy: settings.import,
+        exportPolicy: settings.export,
+        nextHopSelf: settings.nextHopSelf,
+        families: negotiated.families,
+        fourOctetAs: negotiated.context.fourOctetAs,
+        extendedMessages: negotiated.context.extendedMessages,
+      });
+      managed.inRib = true;
+    }
+    // The Rib sends the table and End-of-RIB now; later changes go out batched by flush().
+    this.rib.peerUp(managed.index, (messages) => {
+      peer.send(messages);
+    });
+  }
+
+  private updated(peer: BgpPeer, update: DecodedUpdate): void {
+    const managed = this.managed(peer);
+    if (!managed?.inRib) return;
+    this.rib.applyUpdate(managed.index, update);
+    this.scheduleFlush();
+  }
+
+  private peerDown(peer: BgpPeer, down: PeerDown): void {
+    const managed = this.managed(peer);
+    if (!managed?.inRib) return;
+    const gr = down.gracefulRestart;
+    this.log.info('session down', { peer: peer.remoteAddress, reason: down.reason, graceful: gr !== null });
+    if (!gr) {
+      this.forget(managed);
+    } else {
+      // RFC 4724 §4.2: keep the peer's routes, marked stale, until it is back and says
+      // End-of-RIB, or until the restart time it announced runs out.
+      this.rib.peerDown(managed.index, true);
+      if (managed.restartTimer) clearTimeout(managed.restartTimer);
+      managed.restartTimer = setTimeout(() => {
+        managed.restartTimer = null;
+        if (peer.state === FsmState.Established) {
+          this.rib.sweepStale(managed.index);
+        } else {
+          this.forget(managed);
+        }
+        this.scheduleFlush();
+      }, gr.restartTime * 1000);
+      managed.restartTimer.unref();
+    }
+    this.scheduleFlush();
+  }
+
+  /** Runs the Rib's export once per event-loop turn, so a burst of UPDATEs goes out in big batches. */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      try {
+        this.rib.flush();
+      } catch (error) {
+        this.log.error('exporting routes failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    });
+  }
+
+  private bestChanged(changes: readonly BestChange[]): void {
+    this.fib.apply(changes);
+    if (this.listeners.size === 0) return;
+    const fromPeer = (index: number) =>
+      index === LOCAL_PEER
+        ? 'local'
+        : ([...this.peers.values()].find((p) => p.index === index)?.settings.address ?? `peer ${index}`);
+    for (const change of changes) {
+      const best = change.best && routeView(change.best, true, fromPeer(change.best.from));
+      this.emit({ type: 'route', kind: change.kind, prefix: change.prefix, best });
+    }
+  }
+
+  private emit(event: ServerEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log.warn('event listener failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
+
+  private peerView(managed: ManagedPeer): PeerView {
+    const { settings, bgp, index } = managed;
+    const status = bgp.status();
+    const ibgp = settings.asNumber === this.config.asNumber;
+    return {
+      address: settings.address,
+      asNumber: settings.asNumber,
+      type: !ibgp ? 'eBGP' : settings.routeReflectorClient ? 'iBGP RR client' : 'iBGP',
+      state: status.state,
+      since: new Date(managed.since),
+      uptime: status.uptime,
+      routerId: status.negotiated ? formatIpv4(status.negotiated.peerBgpId) : null,
+      messagesIn: status.counters.messagesIn,
+      messagesOut: status.counters.messagesOut,
+      updatesIn: status.counters.updatesIn,
+      updatesOut: status.counters.updatesOut,
+      prefixesReceived: status.counters.prefixesReceived,
+      prefixesAccepted: managed.inRib ? this.rib.adjRibIn(index).size : 0,
+      prefixesAdvertised: managed.inRib ? this.rib.adjRibOut(index).size : 0,
+      lastError: status.lastError,
+    };
+  }
+}
+
+function afiOf(prefix: string): Afi {
+  return prefix.includes(':') ? Afi.Ipv6 : Afi.Ipv4;
+}

@@ -1,0 +1,56 @@
+// Test helpers: in-process speakers on fresh loopback endpoints, and polling without timing
+// assertions (the Jest timeout bounds every wait).
+
+import { loopbackEndpoint } from '@margay/anchors';
+import { type DaemonConfig, validateConfig } from '../config/schema';
+
+export type Endpoint = { address: string; port: number };
+
+export function endpoint(): Promise<Endpoint> {
+  return loopbackEndpoint();
+}
+
+/** Polls `probe` until it returns true; the Jest timeout ends a wait that never succeeds. */
+export async function until(probe: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (;;) {
+    try {
+      if (await probe()) return;
+    } catch (error) {
+      throw new Error(`while waiting for ${what}: ${(error as Error).message}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface PeerSpec {
+  readonly at: Endpoint;
+  readonly asNumber: number;
+  readonly [setting: string]: unknown;
+}
+
+/** A speaker at `at` with fast reconnects; `extra` overrides or adds top-level settings. */
+export function speakerConfig(
+  at: Endpoint,
+  asNumber: number,
+  peers: readonly PeerSpec[],
+  extra: Record<string, unknown> = {},
+): DaemonConfig {
+  return validateConfig(
+    {
+      asNumber,
+      routerId: at.address,
+      listen: at,
+      api: false,
+      peers: peers.map(({ at: peerAt, ...settings }) => ({
+        address: peerAt.address,
+        port: peerAt.port,
+        localAddress: at.address,
+        connectRetryTime: 1,
+        idleHoldTime: 1,
+        ...settings,
+      })),
+      ...extra,
+    },
+    'test config',
+  );
+}

@@ -1,0 +1,15 @@
+// @margay/ipam: Calico-style block IPAM on the Datastore.
+
+export type { BlockProblem, CheckReport, DoubleAllocation, HandleMismatch, Leak } from './check';
+export { IpamError, type IpamErrorCode } from './errors';
+export {
+  type Assignment,
+  type AssignRequest,
+  type BlockInfo,
+  Ipam,
+  type IpamLogger,
+  type IpamOptions,
+  type PoolUsage,
+} from './ipam';
+export { cidrOfKey, ipamKeys } from './keys';
+export type { AllocationAttribute, AllocationBlock, IpamHandle } from './records';

@@ -1,0 +1,14 @@
+// Helpers for this package's tests: pools and nodes written the way margayctl stores them.
+
+import { resourceKey } from '@margay/api';
+import type { Datastore } from '@margay/datastore';
+
+export async function putPool(store: Datastore, name: string, spec: Record<string, unknown>): Promise<void> {
+  const doc = { apiVersion: 'margay.io/v1', kind: 'IPPool', metadata: { name }, spec };
+  await store.put(resourceKey('IPPool', name), JSON.stringify(doc));
+}
+
+export async function putNode(store: Datastore, name: string, labels: Record<string, string>): Promise<void> {
+  const doc = { apiVersion: 'margay.io/v1', kind: 'Node', metadata: { name, labels }, spec: {} };
+  await store.put(resourceKey('Node', name), JSON.stringify(doc));
+}
