@@ -1,5 +1,6 @@
 import { RecordingRunner } from '@margay/dataplane';
 import { MemoryDatastore } from '@margay/datastore';
+import type { Assignment, AssignRequest } from '@margay/ipam';
 import { IpamError } from '@margay/ipam';
 import { parseNetworkConfig } from './config';
 import { parseEnvironment } from './env';
@@ -13,14 +14,14 @@ class FakeIpam implements IpamClient {
   failure: Error | undefined;
   private next = 1;
 
-  async assign(request: { handle: string; attributes?: Record<string, string> }): Promise<{ ip: string }> {
+  async assign(request: AssignRequest): Promise<Assignment> {
     if (this.failure) throw this.failure;
     const held = this.held.get(request.handle) ?? {
       ip: `10.0.0.${this.next++}`,
       attributes: request.attributes ?? {},
     };
     this.held.set(request.handle, held);
-    return { ip: held.ip };
+    return { ip: held.ip, cidr: `${held.ip}/32`, block: '10.0.0.0/26', pool: 'fake-pool', borrowed: false };
   }
 
   async releaseByHandle(handle: string): Promise<string[]> {
@@ -34,10 +35,10 @@ class FakeIpam implements IpamClient {
     return held ? [held.ip] : [];
   }
 
-  async gc(isLive: (handle: string, attributes: Record<string, string>) => boolean): Promise<string[]> {
+  async gc(isLive: Parameters<IpamClient['gc']>[0]): Promise<string[]> {
     const released: string[] = [];
     for (const [handle, held] of this.held) {
-      if (isLive(handle, held.attributes)) continue;
+      if (await isLive(handle, held.attributes)) continue;
       this.held.delete(handle);
       released.push(held.ip);
     }

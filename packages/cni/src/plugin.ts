@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { encodeResource, resourcePrefix } from '@margay/api';
 import type { Datastore } from '@margay/datastore';
+import type { Ipam } from '@margay/ipam';
 import type { NetworkConfig } from './config';
 import { labelsFromArgs, type PlannedEndpoint, planEndpoint } from './endpoint';
 import type { CniEnvironment } from './env';
@@ -13,21 +14,8 @@ import type { Log } from './log';
 import { hostVethName, ipamHandle, type Workload } from './naming';
 import { type AddResult, addResult } from './result';
 
-/** The part of `@margay/ipam`'s Ipam the plugin uses. */
-export interface IpamClient {
-  assign(request: {
-    handle: string;
-    node: string;
-    family?: 4 | 6;
-    use?: 'Workload' | 'Tunnel';
-    attributes?: Record<string, string>;
-    pools?: string[];
-  }): Promise<{ ip: string }>;
-  releaseByHandle(handle: string): Promise<string[]>;
-  lookupHandle(handle: string): Promise<string[]>;
-  /** Releases the addresses of every handle `isLive` rejects; returns them. */
-  gc(isLive: (handle: string, attributes: Readonly<Record<string, string>>) => boolean): Promise<string[]>;
-}
+/** The part of `@margay/ipam`'s Ipam the plugin uses (unit tests stand a fake in for it). */
+export type IpamClient = Pick<Ipam, 'assign' | 'releaseByHandle' | 'lookupHandle' | 'gc'>;
 
 export interface PluginContext {
   env: CniEnvironment;
