@@ -83,6 +83,8 @@ export function parseBirdRoutes(text: string): RouteEntry[] {
       else if (key === 'BGP.local_pref') current.localPref = Number(value);
       else if (key === 'BGP.med') current.med = Number(value);
       else if (key === 'BGP.community') current.communities = communities(value);
+      else if (key === 'BGP.originator_id') current.originatorId = value.trim();
+      else if (key === 'BGP.cluster_list') current.clusterList = value.trim().split(/\s+/);
       continue;
     }
     if (line.trim() === '' || line.startsWith('Table ')) continue;

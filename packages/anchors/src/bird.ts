@@ -57,6 +57,7 @@ export function renderBirdConfig(
     );
     if (peer.external && peer.multihop) lines.push('  multihop;');
     if (peer.passive) lines.push('  passive on;');
+    if (!peer.as4) lines.push('  enable as4 off;');
     if (peer.routeReflectorClient) lines.push('  rr client;');
     if (peer.routeReflectorClient && spec.routeReflector?.clusterId)
       lines.push(`  rr cluster id ${spec.routeReflector.clusterId};`);

@@ -51,6 +51,15 @@ test('BIRD 2: strict bind on our endpoint, RR client with cluster id, passive, G
   expect(external).toContain('neighbor 127.20.0.3 port 179 as 65003;');
   expect(external).toContain('multihop;');
   expect(external).not.toContain('graceful restart');
+  expect(config).not.toContain('enable as4');
+});
+
+test('BIRD: as4 false makes a 2-octet-only session', () => {
+  const twoOctet = { ...spec, peers: [{ address: '127.20.0.3', asNumber: 23456, as4: false }] };
+  for (const version of [1, 2] as const)
+    expect(block(renderBirdConfig(version, twoOctet, [], '/x/bird.log'), 'protocol bgp peer0')).toContain(
+      'enable as4 off;',
+    );
 });
 
 test('BIRD 1.6: global listen, source address, channel-less filters', () => {

@@ -30,6 +30,9 @@ export interface RouteEntry {
   communities?: string[];
   localPref?: number;
   med?: number;
+  /** Route reflection attributes (RFC 4456), where the daemon reports them (BIRD, GoBGP). */
+  originatorId?: string;
+  clusterList?: string[];
 }
 
 export interface LaunchOptions {

@@ -76,7 +76,7 @@ export function parseGobgpNeighbors(json: string): PeerStatus[] {
 
 interface GobgpAttribute {
   type: number;
-  value?: number;
+  value?: number | string | string[];
   metric?: number;
   nexthop?: string;
   as_paths?: { asns?: number[] }[];
@@ -101,7 +101,9 @@ export function parseGobgpRib(json: string): RouteEntry[] {
           route.asPath = (attribute.as_paths ?? []).flatMap((segment) => segment.asns ?? []);
         else if (attribute.type === 3 || attribute.type === 14) route.nextHop = attribute.nexthop;
         else if (attribute.type === 4) route.med = attribute.metric ?? 0;
-        else if (attribute.type === 5) route.localPref = attribute.value ?? 0;
+        else if (attribute.type === 5) route.localPref = Number(attribute.value ?? 0);
+        else if (attribute.type === 9) route.originatorId = String(attribute.value);
+        else if (attribute.type === 10) route.clusterList = attribute.value as string[];
         else if (attribute.type === 8)
           route.communities = (attribute.communities ?? []).map((c) => `${c >>> 16}:${c & 0xffff}`);
       }

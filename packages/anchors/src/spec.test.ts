@@ -137,6 +137,7 @@ test('resolvePeers applies the defaults: port 179, multihop, GR only when the da
       routeReflectorClient: false,
       multihop: true,
       gracefulRestart: false,
+      as4: true,
     },
   ]);
   expect(resolvePeers({ ...valid, gracefulRestart: { restartTime: 30 } })[0]?.gracefulRestart).toBe(true);

@@ -14,6 +14,11 @@ export interface PeerSpec {
   multihop?: boolean;
   /** Announce graceful restart to this neighbour (default: whether `DaemonSpec.gracefulRestart` is set). */
   gracefulRestart?: boolean;
+  /**
+   * Speak 4-octet AS numbers (RFC 6793) with this neighbour (default true). BIRD only: false makes
+   * it a 2-octet-only speaker, so a 4-octet neighbour must be configured as AS_TRANS (23456).
+   */
+  as4?: boolean;
 }
 
 /** A prefix the daemon originates itself. */
@@ -147,6 +152,7 @@ export interface ResolvedPeer {
   routeReflectorClient: boolean;
   multihop: boolean;
   gracefulRestart: boolean;
+  as4: boolean;
 }
 
 export function resolvePeers(spec: DaemonSpec): ResolvedPeer[] {
@@ -159,5 +165,6 @@ export function resolvePeers(spec: DaemonSpec): ResolvedPeer[] {
     routeReflectorClient: peer.routeReflectorClient ?? false,
     multihop: peer.multihop ?? true,
     gracefulRestart: peer.gracefulRestart ?? spec.gracefulRestart !== undefined,
+    as4: peer.as4 ?? true,
   }));
 }

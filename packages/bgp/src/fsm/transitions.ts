@@ -24,7 +24,8 @@ export type FsmEvent =
   | { readonly type: 'ManualStartPassive' }
   | { readonly type: 'AutomaticStart' }
   | { readonly type: 'AutomaticStartPassive' }
-  | { readonly type: 'ManualStop' }
+  /** Operator stop; a connected peer gets Cease with `ceaseSubcode` (default Administrative Shutdown). */
+  | { readonly type: 'ManualStop'; readonly ceaseSubcode?: number }
   /** Stop for a local reason other than the operator (e.g. too many prefixes): sends `notification`. */
   | { readonly type: 'AutomaticStop'; readonly notification: Notification }
   | { readonly type: 'ConnectRetryTimerExpires' }
@@ -213,7 +214,7 @@ function opened(s: FsmSnapshot, event: FsmEvent, t: FsmTimings): Transition {
     case 'AutomaticStartPassive':
       return stay(s);
     case 'ManualStop':
-      return stopped(s, send(ceaseNotification(CeaseSubcode.AdministrativeShutdown)));
+      return stopped(s, send(ceaseNotification(event.ceaseSubcode ?? CeaseSubcode.AdministrativeShutdown)));
     case 'AutomaticStop':
       return failed(s, true, send(event.notification));
     case 'HoldTimerExpires':

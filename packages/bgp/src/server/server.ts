@@ -6,7 +6,7 @@
 import { canonicalPrefix } from '../config/prefix';
 import type { DaemonConfig, PeerSettings } from '../config/schema';
 import { FsmState } from '../fsm/transitions';
-import { Afi } from '../packet/constants';
+import { Afi, CeaseSubcode } from '../packet/constants';
 import { formatIpv4, parseIpv4 } from '../packet/ip';
 import { prefixList } from '../packet/prefixes';
 import type { DecodedUpdate } from '../packet/update-decode';
@@ -88,6 +88,7 @@ export class BgpServer {
   private readonly originated = new Set<string>();
   private nextIndex = 1;
   private flushScheduled = false;
+  private stopWatchingRib: (() => void) | null = null;
   private closed = false;
   private readonly log: Logger;
   private readonly fib: FibSink;
@@ -107,7 +108,7 @@ export class BgpServer {
       nextHopIpv4: config.nextHop.ipv4,
       nextHopIpv6: config.nextHop.ipv6,
     });
-    this.rib.onChange((changes) => this.bestChanged(changes));
+    this.watchRib();
   }
 
   /** Builds the speaker, binds its listener (when configured) and starts every peer. */
@@ -126,7 +127,11 @@ export class BgpServer {
 
   onEvent(listener: EventListener): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.watchRib();
+    return () => {
+      this.listeners.delete(listener);
+      this.watchRib();
+    };
   }
 
   peerViews(): PeerView[] {
@@ -185,10 +190,10 @@ export class BgpServer {
     for (const [address, managed] of [...this.peers]) {
       const settings = wanted.get(address);
       if (!settings) {
-        this.removePeer(managed);
+        this.removePeer(managed, CeaseSubcode.PeerDeconfigured);
         removed.push(address);
       } else if (peerKey(settings, next) !== managed.key) {
-        this.removePeer(managed);
+        this.removePeer(managed, CeaseSubcode.OtherConfigurationChange);
         this.addPeer(settings);
         reset.push(address);
       } else {
@@ -236,10 +241,11 @@ export class BgpServer {
     bgp.start();
   }
 
-  private removePeer(managed: ManagedPeer): void {
+  /** Stops the peer's session (Cease with `ceaseSubcode`, default Administrative Shutdown) and forgets it. */
+  private removePeer(managed: ManagedPeer, ceaseSubcode?: number): void {
     this.peers.delete(managed.settings.address);
     this.listener?.removePeer(managed.bgp);
-    managed.bgp.stop();
+    managed.bgp.stop(ceaseSubcode);
     this.forget(managed);
   }
 
@@ -388,6 +394,17 @@ export class BgpServer {
         });
       }
     });
+  }
+
+  /** Best-path changes cost an object per prefix: the Rib makes them only while someone reads them. */
+  private watchRib(): void {
+    const wanted = this.config.fib.enabled || this.listeners.size > 0;
+    if (wanted && !this.stopWatchingRib) {
+      this.stopWatchingRib = this.rib.onChange((changes) => this.bestChanged(changes));
+    } else if (!wanted && this.stopWatchingRib) {
+      this.stopWatchingRib();
+      this.stopWatchingRib = null;
+    }
   }
 
   private bestChanged(changes: readonly BestChange[]): void {

@@ -156,16 +156,24 @@ export class BgpPeer implements SessionOwner {
     this.primary.fsm.dispatch({ type: this.config.fsm.passive ? 'ManualStartPassive' : 'ManualStart' });
   }
 
-  /** ManualStop: Cease / Administrative Shutdown to a connected peer, then Idle until started again. */
-  stop(): void {
-    this.rival?.fsm.dispatch({ type: 'ManualStop' });
-    this.primary.fsm.dispatch({ type: 'ManualStop' });
+  /**
+   * ManualStop: Cease to a connected peer (Administrative Shutdown unless `ceaseSubcode` says
+   * otherwise, e.g. Peer De-configured), then Idle until started again.
+   */
+  stop(ceaseSubcode?: number): void {
+    this.rival?.fsm.dispatch({ type: 'ManualStop', ceaseSubcode });
+    this.primary.fsm.dispatch({ type: 'ManualStop', ceaseSubcode });
   }
 
   /** Takes a connection the peer opened to us (the listener matched its address). */
   accept(socket: Socket): void {
     const state = this.primary.state;
-    if (state === FsmState.Idle || this.rival) {
+    if (state === FsmState.Idle && this.primary.fsm.pendingRestartDelay !== null && !this.rival) {
+      // Idle only until an automatic restart: take the connection as that start. Two active peers
+      // that failed together would otherwise keep refusing each other, each Idle in turn.
+      this.primary.fsm.dispatch({ type: 'AutomaticStartPassive' });
+      this.primary.accept(socket);
+    } else if (state === FsmState.Idle || this.rival) {
       this.log.info('connection rejected', { peer: this.remoteAddress, state });
       rejectConnection(socket, CeaseSubcode.ConnectionRejected);
     } else if (state === FsmState.Established) {

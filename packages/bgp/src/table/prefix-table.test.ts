@@ -27,6 +27,11 @@ test('PrefixTable behaves like a Map', () => {
         }
         expect(table.size).toBe(reference.size);
         expect(new Map(table.entries())).toEqual(reference);
+        const visited = new Map<PrefixKey, number>();
+        table.forEach((k, value) => {
+          visited.set(k, value);
+        });
+        expect(visited).toEqual(reference);
         for (const k of reference.keys()) expect(table.has(k)).toBe(true);
         table.clear();
         expect(table.size).toBe(0);

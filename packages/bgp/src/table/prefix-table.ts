@@ -84,6 +84,11 @@ class NumberTable {
     for (let i = 0; i < keys.length; i++) if (keys[i]! >= 0) yield [keys[i]!, this.values[i]!];
   }
 
+  forEach(visit: (key: number, value: number) => void): void {
+    const { keys, values } = this;
+    for (let i = 0; i < keys.length; i++) if (keys[i]! >= 0) visit(keys[i]!, values[i]!);
+  }
+
   clear(): void {
     if (this.used === 0) return;
     this.keys.fill(EMPTY);
@@ -100,9 +105,16 @@ class NumberTable {
     this.keys = new Float64Array(capacity).fill(EMPTY);
     this.values = new this.valueArray(capacity);
     this.mask = capacity - 1;
-    this.size = 0;
-    this.used = 0;
-    for (let i = 0; i < keys.length; i++) if (keys[i]! >= 0) this.set(keys[i]!, values[i]!);
+    // Keys are distinct and there is room: each goes to the first empty slot from its home.
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (key < 0) continue;
+      let at = this.home(key);
+      while (this.keys[at] !== EMPTY) at = (at + 1) & this.mask;
+      this.keys[at] = key;
+      this.values[at] = values[i]!;
+    }
+    this.used = this.size;
   }
 }
 
@@ -144,6 +156,12 @@ export class PrefixTable {
   *entries(): IterableIterator<[PrefixKey, number]> {
     yield* this.v4.entries();
     yield* this.v6.entries();
+  }
+
+  /** Like entries(), without an array per entry; `visit` must not change the table. */
+  forEach(visit: (key: PrefixKey, value: number) => void): void {
+    this.v4.forEach(visit);
+    for (const [key, value] of this.v6) visit(key, value);
   }
 
   *keys(): IterableIterator<PrefixKey> {

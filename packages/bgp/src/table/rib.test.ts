@@ -298,6 +298,24 @@ describe('Rib export', () => {
     expect(rx.get(CLIENT_B)!.routes.get('198.51.100.0/24')!.localPref).toBe(100);
   });
 
+  test('the best path moving between members with equal exports reaches only those two', () => {
+    const { rib, rx } = setup();
+    // Both eBGP peers are in one update group, and their paths export to the same bytes.
+    rib.announce(EBGP_A, v4('198.51.100.0/24'), fromEbgp([65009]));
+    rib.announce(EBGP_B, v4('198.51.100.0/24'), fromEbgp([65009]));
+    rib.flush();
+    expect(receivedBy(rx, EBGP_A)).toEqual([]);
+    expect(receivedBy(rx, EBGP_B)).toEqual(['198.51.100.0/24']);
+    const clientSent = rx.get(CLIENT_A)!.sent.length;
+    rib.withdraw(EBGP_A, v4('198.51.100.0/24'));
+    rib.flush();
+    expect(receivedBy(rx, EBGP_A)).toEqual(['198.51.100.0/24']);
+    expect(receivedBy(rx, EBGP_B)).toEqual([]);
+    expect(rib.adjRibOut(EBGP_A).size).toBe(1);
+    expect(rib.adjRibOut(EBGP_B).size).toBe(0);
+    expect(rx.get(CLIENT_A)!.sent.length).toBe(clientSent);
+  });
+
   test('a peer coming up gets the table without its own paths, then End-of-RIB', () => {
     const { rib, rx } = setup(PEERS.slice(0, 3));
     rib.announce(CLIENT_A, v4('198.51.100.1/32'), fromIbgp('10.0.0.3'));

@@ -113,8 +113,13 @@ export class Rib {
     this.forgetExportsWhere((_, source) => source === index);
   }
 
-  onChange(listener: ChangeListener): void {
+  /** Calls `listener` with each flush's best-path changes; returns what unsubscribes it. */
+  onChange(listener: ChangeListener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
   }
 
   /**
@@ -199,16 +204,18 @@ export class Rib {
     const key = this.profileKey(state.peer);
     let group = this.groups.get(key);
     if (!group) {
-      group = new UpdateGroup(this.nextGroupId++, state.peer, this.exportSets);
+      group = new UpdateGroup(this.nextGroupId++, state.peer, this.exportSets, (prefix) =>
+        this.flushedSource(prefix),
+      );
       this.groups.set(key, group);
       for (const prefix of this.locRib.keys()) {
         if (!group.carries(keyFamily(prefix))) continue;
         const best = this.bestPath(prefix);
-        group.set(prefix, this.exportId(best, group, prefix), pathPeer(best));
+        group.set(prefix, this.exportId(best, group, prefix), pathPeer(best), NONE);
       }
     }
     state.group = group;
-    group.join(state.peer, send, (prefix) => pathPeer(this.bestPath(prefix)));
+    group.join(state.peer, send);
   }
 
   /**
@@ -272,14 +279,15 @@ export class Rib {
   flush(): void {
     const changes: BestChange[] | null = this.listeners.length > 0 ? [] : null;
     const groups = [...this.groups.values()];
-    for (const [key, before] of this.dirty) {
+    this.dirty.forEach((key, before) => {
       const best = this.bestPath(key);
       if (best !== before) {
         const afi = keyFamily(key);
+        const oldSource = before === NONE ? NONE : pathPeer(before);
         for (const group of groups) {
           if (!group.carries(afi)) continue;
-          if (best === NONE) group.set(key, NONE, NONE);
-          else group.set(key, this.exportId(best, group, key), pathPeer(best));
+          if (best === NONE) group.set(key, NONE, NONE, oldSource);
+          else group.set(key, this.exportId(best, group, key), pathPeer(best), oldSource);
         }
         if (changes) {
           const kind = best === NONE ? 'removed' : before === NONE ? 'added' : 'changed';
@@ -291,7 +299,7 @@ export class Rib {
         }
       }
       if (before !== NONE) this.attributeSets.release(pathAttributeSet(before));
-    }
+    });
     this.dirty.clear();
     for (const group of groups) group.sendBatch();
     if (changes && changes.length > 0) for (const listener of this.listeners) listener(changes);
@@ -401,6 +409,13 @@ export class Rib {
     const value = this.locRib.get(key);
     if (value === undefined) return NONE;
     return value >= 0 ? value : this.multiPaths[-value - 1]![0]!;
+  }
+
+  /** The peer the best path of `key` came from as of the last flush (what groups advertise), or NONE. */
+  private flushedSource(key: PrefixKey): number {
+    const before = this.dirty.get(key);
+    const best = before === undefined ? this.bestPath(key) : before;
+    return best === NONE ? NONE : pathPeer(best);
   }
 
   /** Replaces (or with NONE removes) the Loc-RIB path of `peer` for `key`, keeping the best first. */

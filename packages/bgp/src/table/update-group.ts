@@ -1,8 +1,8 @@
 // An update group: the established peers that share an export profile (same kind of session,
 // same export policy, same encoding options), and so would be sent the same UPDATEs. It keeps
 // one Adj-RIB-Out for all of them and encodes each batch once. The one way members differ is
-// that no path is sent back to the peer it was learned from; those keys are "held back" from
-// that member, and a member with held-back changes in a batch gets its own encoding.
+// that no path is sent back to the peer it was learned from, so a member that is the source of
+// a change in a batch gets its own encoding of that batch.
 
 import { Afi } from '../packet/constants';
 import type { SessionContext } from '../packet/session';
@@ -13,27 +13,36 @@ import { keyFamily, keysToPrefixList, type PrefixKey } from './prefix-key';
 import { PrefixTable } from './prefix-table';
 import type { ExportedAttributes } from './rules';
 
-/** Action codes for one key in one batch: an export id (≥ 0) to announce, or one of these. */
+/** The export id of a key the group does not advertise. */
 const WITHDRAW = -1;
-const NOTHING = -2;
+/** Not a member index (members are 1 and up): whose view is the group's shared one. */
+const NO_MEMBER = -2;
 
 export type Send = (messages: Buffer) => void;
+
+/** The source peer of the best path behind what the group advertises for a key, or WITHDRAW. */
+type SourceOf = (key: PrefixKey) => number;
 
 interface Member {
   readonly peer: Peer;
   readonly send: Send;
-  /** This batch's keys whose action for this member differs from the group's. */
-  readonly overrides: Map<PrefixKey, number>;
 }
 
 export class UpdateGroup {
   readonly members = new Map<number, Member>();
   /** What the group last advertised: prefix → export id (one reference each). */
   readonly out = new PrefixTable(Int32Array);
-  /** Keys in `out` not sent to one member, the peer the best path came from. */
-  private readonly heldBack = new PrefixTable(Int32Array);
-  private readonly announce = new Map<number, PrefixKey[]>();
-  private withdraw: PrefixKey[] = [];
+  /**
+   * This batch's changes, one entry per key in parallel arrays: the export id and source
+   * before and now. A member never gets a path back from itself, so members that are a
+   * source in the batch get their own encoding; the rest share one.
+   */
+  private batchKeys: PrefixKey[] = [];
+  private batchOld: number[] = [];
+  private batchOldSource: number[] = [];
+  private batchNew: number[] = [];
+  private batchNewSource: number[] = [];
+  private readonly batchSources = new Set<number>();
   readonly ctx: SessionContext;
 
   constructor(
@@ -41,6 +50,8 @@ export class UpdateGroup {
     /** The first member: every member is alike in all that export depends on. */
     readonly profile: Peer,
     private readonly exports: Interner<ExportedAttributes>,
+    /** The source of each advertised key as of the last batch (see advertisedTo). */
+    private readonly sourceOf: SourceOf,
   ) {
     this.ctx = {
       fourOctetAs: profile.fourOctetAs,
@@ -55,74 +66,56 @@ export class UpdateGroup {
 
   /**
    * Sets what the group advertises for `key`: export id `exportId` (the caller's reference
-   * passes to the group) or nothing (-1), for a best path learned from peer `source`.
+   * passes to the group) or nothing (-1), for a best path learned from peer `source`; the
+   * previous best path came from `oldSource` (-1 if none).
    */
-  set(key: PrefixKey, exportId: number, source: number): void {
+  set(key: PrefixKey, exportId: number, source: number, oldSource: number): void {
     const old = this.out.get(key) ?? WITHDRAW;
-    const oldHeld = this.heldBack.get(key);
-    const newHeld = exportId >= 0 && this.members.has(source) ? source : undefined;
-    const groupAction = exportId === old ? NOTHING : exportId;
-    // A group being filled before its first member joins has no one to send a batch to.
-    const queue = this.members.size > 0;
     if (exportId === old) {
       if (exportId >= 0) this.exports.release(exportId);
     } else {
-      if (exportId >= 0) {
-        this.out.set(key, exportId);
-        if (queue) pushTo(this.announce, exportId, key);
-      } else {
-        this.out.delete(key);
-        if (queue) this.withdraw.push(key);
-      }
+      if (exportId >= 0) this.out.set(key, exportId);
+      else this.out.delete(key);
       if (old >= 0) this.exports.release(old);
     }
-    if (oldHeld === undefined && newHeld === undefined) return;
-    if (newHeld === undefined) this.heldBack.delete(key);
-    else this.heldBack.set(key, newHeld);
-    for (const index of new Set([oldHeld, newHeld])) {
-      const member = index === undefined ? undefined : this.members.get(index);
-      if (!member) continue;
-      const before = old >= 0 && oldHeld !== index;
-      const now = exportId >= 0 && newHeld !== index;
-      const action = now ? (before && exportId === old ? NOTHING : exportId) : before ? WITHDRAW : NOTHING;
-      if (action !== groupAction) member.overrides.set(key, action);
-    }
+    // A group being filled before its first member joins has no one to send a batch to.
+    if (this.members.size === 0 || (exportId === old && source === oldSource)) return;
+    this.batchKeys.push(key);
+    this.batchOld.push(old);
+    this.batchOldSource.push(oldSource);
+    this.batchNew.push(exportId);
+    this.batchNewSource.push(source);
+    this.batchSources.add(source).add(oldSource);
   }
 
   /** Encodes the batch and sends it: shared bytes to most members, own bytes to the rest. */
   sendBatch(): void {
+    if (this.batchKeys.length === 0) return;
     let shared: Buffer | null = null;
-    for (const member of this.members.values()) {
-      if (member.overrides.size === 0) {
-        shared ??= this.encode(this.announce, this.withdraw);
-        if (shared.length > 0) member.send(shared);
-        continue;
+    for (const [index, member] of this.members) {
+      let messages: Buffer;
+      if (this.batchSources.has(index)) {
+        messages = this.encodeBatchFor(index);
+      } else {
+        shared ??= this.encodeBatchFor(NO_MEMBER);
+        messages = shared;
       }
-      const announce = new Map<number, PrefixKey[]>();
-      for (const [id, keys] of this.announce) {
-        const kept = keys.filter((k) => !member.overrides.has(k));
-        if (kept.length > 0) announce.set(id, kept);
-      }
-      const withdraw = this.withdraw.filter((k) => !member.overrides.has(k));
-      for (const [key, action] of member.overrides) {
-        if (action === WITHDRAW) withdraw.push(key);
-        else if (action >= 0) announce.set(action, [...(announce.get(action) ?? []), key]);
-      }
-      member.overrides.clear();
-      const own = this.encode(announce, withdraw);
-      if (own.length > 0) member.send(own);
+      if (messages.length > 0) member.send(messages);
     }
-    this.announce.clear();
-    this.withdraw = [];
+    this.batchKeys = [];
+    this.batchOld = [];
+    this.batchOldSource = [];
+    this.batchNew = [];
+    this.batchNewSource = [];
+    this.batchSources.clear();
   }
 
   /**
    * Adds an established peer and sends it the group's whole Adj-RIB-Out, then End-of-RIB.
-   * `bestSource` tells which peer each advertised key's best path came from.
+   * Call it between batches: `sourceOf` must describe what `out` holds.
    */
-  join(peer: Peer, send: Send, bestSource: (key: PrefixKey) => number): void {
-    this.members.set(peer.index, { peer, send, overrides: new Map() });
-    for (const key of this.out.keys()) if (bestSource(key) === peer.index) this.heldBack.set(key, peer.index);
+  join(peer: Peer, send: Send): void {
+    this.members.set(peer.index, { peer, send });
     this.resend(peer.index, true);
   }
 
@@ -141,19 +134,35 @@ export class UpdateGroup {
 
   leave(index: number): void {
     this.members.delete(index);
-    for (const [key, held] of this.heldBack) if (held === index) this.heldBack.delete(key);
   }
 
   /** Releases the Adj-RIB-Out, for a group whose last member left. */
   clear(): void {
     for (const [, id] of this.out) this.exports.release(id);
     this.out.clear();
-    this.heldBack.clear();
   }
 
-  /** The Adj-RIB-Out as seen by one member: prefix → export id. */
+  /** The Adj-RIB-Out as seen by one member (all but the paths it sent us): prefix → export id. */
   *advertisedTo(index: number): IterableIterator<[PrefixKey, number]> {
-    for (const entry of this.out) if (this.heldBack.get(entry[0]) !== index) yield entry;
+    for (const entry of this.out) if (this.sourceOf(entry[0]) !== index) yield entry;
+  }
+
+  /** The batch as member `index` sees it (NO_MEMBER: as a member that is no source in it). */
+  private encodeBatchFor(index: number): Buffer {
+    const announce = new Map<number, PrefixKey[]>();
+    const withdraw: PrefixKey[] = [];
+    const { batchKeys, batchOld, batchOldSource, batchNew, batchNewSource } = this;
+    for (let n = 0; n < batchKeys.length; n++) {
+      const old = batchOld[n]!;
+      const now = batchNew[n]!;
+      const had = old >= 0 && batchOldSource[n] !== index;
+      if (now >= 0 && batchNewSource[n] !== index) {
+        if (!had || now !== old) pushTo(announce, now, batchKeys[n]!);
+      } else if (had) {
+        withdraw.push(batchKeys[n]!);
+      }
+    }
+    return this.encode(announce, withdraw);
   }
 
   private encode(announce: ReadonlyMap<number, PrefixKey[]>, withdraw: readonly PrefixKey[]): Buffer {
