@@ -52,6 +52,11 @@ export function slotPrefix(slot: number): string {
   return `mge${slot}`;
 }
 
+/** Pods' network namespaces are named `<prefix><pod name>`. */
+export function podNetnsPrefix(slot: number): string {
+  return `${slotPrefix(slot)}-pod-`;
+}
+
 export function hostLinkName(slot: number): string {
   return `${slotPrefix(slot)}h`;
 }

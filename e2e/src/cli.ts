@@ -5,6 +5,8 @@ import { requireHarnessRoot } from './cluster';
 import { downCommand } from './commands/down';
 import { envCommand } from './commands/env';
 import { execCommand } from './commands/exec';
+import { nsCommand } from './commands/ns';
+import { podCommand } from './commands/pod';
 import { statusCommand } from './commands/status';
 import { upCommand } from './commands/up';
 
@@ -12,7 +14,15 @@ const program = new Command('e2e/cluster')
   .description('network-namespace clusters for margay end-to-end tests')
   .showHelpAfterError()
   .hook('preAction', requireHarnessRoot);
-for (const command of [upCommand, statusCommand, execCommand, envCommand, downCommand]) {
+for (const command of [
+  upCommand,
+  statusCommand,
+  execCommand,
+  envCommand,
+  podCommand,
+  nsCommand,
+  downCommand,
+]) {
   program.addCommand(command().copyInheritedSettings(program));
 }
 

@@ -13,6 +13,7 @@ import {
 } from './address-plan';
 import { createNode, createRouter } from './build';
 import { listHostLinks, listNetns } from './ip';
+import { type AddPodOptions, addNamespace, addPod, deletePod, getPod, listPods, type PodInfo } from './pods';
 import {
   type ClusterState,
   type ClusterStatus,
@@ -174,27 +175,66 @@ export class Cluster {
 
   /** Runs `argv` in the node's namespace to completion (see `spawn`) and collects its output. */
   async exec(node: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
-    const child = this.spawn(node, argv, { env: options.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    // A command that exits without reading its input makes the write fail (EPIPE): that is its choice.
-    child.stdin?.on('error', () => {});
-    child.stdin?.end(options.input ?? '');
-    return new Promise((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code, signal) => resolve({ code: exitStatus(code, signal), stdout, stderr }));
-    });
+    return runToCompletion(this.spawn(node, argv, { env: options.env }), options.input);
+  }
+
+  /** Creates a pod on `node`: a network namespace wired by margay-cni (see pods.ts). */
+  addPod(node: string, name: string, options: AddPodOptions = {}): Promise<PodInfo> {
+    return addPod(this, node, name, options);
+  }
+
+  deletePod(name: string): Promise<void> {
+    return deletePod(this, name);
+  }
+
+  pod(name: string): PodInfo {
+    return getPod(this, name);
+  }
+
+  pods(): PodInfo[] {
+    return listPods(this);
+  }
+
+  /** Starts `argv` in the pod's network namespace. */
+  spawnInPod(name: string, argv: string[], options: SpawnInNodeOptions = {}): ChildProcess {
+    const { netns } = this.pod(name);
+    if (argv.length === 0) throw new Error(`nothing to run in pod ${name}: the command is empty`);
+    const env = { ...process.env, ...options.env };
+    return spawn('ip', ['netns', 'exec', netns, ...argv], { env, stdio: options.stdio ?? 'pipe' });
+  }
+
+  /** Runs `argv` in the pod's network namespace to completion and collects its output. */
+  async execInPod(name: string, argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return runToCompletion(this.spawnInPod(name, argv, { env: options.env }), options.input);
+  }
+
+  /** Records a Kubernetes namespace and its labels, as the Profile `kns.<name>`. */
+  addNamespace(name: string, labels: Record<string, string> = {}): Promise<void> {
+    return addNamespace(this, name, labels);
   }
 
   down(): Promise<void> {
     return teardownCluster(this.state.name);
   }
+}
+
+/** Feeds `input` to the child, collects its output and waits for it to end. */
+function runToCompletion(child: ChildProcess, input = ''): Promise<ExecResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  // A command that exits without reading its input makes the write fail (EPIPE): that is its choice.
+  child.stdin?.on('error', () => {});
+  child.stdin?.end(input);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code: exitStatus(code, signal), stdout, stderr }));
+  });
 }
 
 /** Exit code as a shell reports it: 128 + the signal number if a signal ended the process. */

@@ -14,4 +14,5 @@ export {
   type SpawnInNodeOptions,
   type UpOptions,
 } from './cluster';
+export { type AddPodOptions, type PodInfo, parseLabels } from './pods';
 export type { ClusterStatus, EtcdInfo } from './state';

@@ -36,7 +36,7 @@ export interface ClusterState {
 
 const DEFAULT_STATE_ROOT = '/run/margay-e2e';
 const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const CLUSTER_DIR_ENTRIES = new Set(['state.json', 'state.json.tmp', 'etcd']);
+const CLUSTER_DIR_ENTRIES = new Set(['state.json', 'state.json.tmp', 'etcd', 'pods']);
 
 export function stateRoot(): string {
   return process.env['MARGAY_E2E_STATE_DIR'] || DEFAULT_STATE_ROOT;

@@ -1,6 +1,7 @@
 // Removing clusters, however far their `up` got. Everything here tolerates "already gone".
 import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { podNetnsPrefix } from './address-plan';
 import { ip, listHostLinks, listNetns, netnsPids } from './ip';
 import { etcdProcesses, killAndWait } from './processes';
 import {
@@ -18,9 +19,9 @@ const ANY_CLUSTER_NETNS = /^mge\d+-/;
 const ANY_CLUSTER_HOST_LINK = /^mge\d+h$/;
 
 /**
- * Kills every process in the cluster's namespaces and its etcd, deletes the namespaces and the host
- * link, then removes the state dir and releases the slot (in that order, so that a crash half-way
- * leaves a state that still leads the next `down` to whatever remains).
+ * Kills every process in the cluster's namespaces (its pods' too) and its etcd, deletes the
+ * namespaces and the host link, then removes the state dir and releases the slot (in that order, so
+ * that a crash half-way leaves a state that still leads the next `down` to whatever remains).
  */
 export async function teardownCluster(name: string): Promise<void> {
   const dir = clusterDir(name);
@@ -30,7 +31,8 @@ export async function teardownCluster(name: string): Promise<void> {
   const state = readState(name);
   if (state) {
     const { router, nodes, hostLink } = state.topology;
-    await removeNetwork([router.netns, ...nodes.map((n) => n.netns)], [hostLink]);
+    const pods = listNetns().filter((netns) => netns.startsWith(podNetnsPrefix(state.slot)));
+    await removeNetwork([...pods, router.netns, ...nodes.map((n) => n.netns)], [hostLink]);
   }
   await killAndWait(etcdProcessesOf(name));
   rmSync(dir, { recursive: true, force: true });

@@ -15,13 +15,16 @@ interface BgpOptions {
 /** How long to wait for margay-bgpd before saying it is unreachable. */
 const API_TIMEOUT_MS = 3000;
 
-/** `bgp peers` and `bgp rib`: what the local margay-bgpd knows, through its gRPC API. */
+/**
+ * `bgp peers` and `bgp rib`: what the local margay-bgpd knows; `bgp refresh`: ask a peer to
+ * re-send its routes. All through margay-bgpd's gRPC API.
+ */
 export const registerBgpCommand: RegisterCommand = (program, context) => {
   const bgp = program.command('bgp').description("show the local margay-bgpd's peers and routes");
+  const withApi = (command: Command) =>
+    command.option('--bgp-api <host:port>', 'address of the margay-bgpd API', '127.0.0.1:50151');
   const withOptions = (command: Command) =>
-    command
-      .option('--bgp-api <host:port>', 'address of the margay-bgpd API', '127.0.0.1:50151')
-      .option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'table');
+    withApi(command).option('-o, --output <format>', `output format: ${FORMATS.join(', ')}`, 'table');
   withOptions(
     bgp.command('peers').description('BGP peers and session states (like calicoctl node status)'),
   ).action(async (options: BgpOptions) => {
@@ -34,14 +37,26 @@ export const registerBgpCommand: RegisterCommand = (program, context) => {
     .option('--prefix <prefix>', 'only this prefix')
     .action(async (options: BgpOptions & { family?: string; prefix?: string }) => {
       const format = checkFormat(options.output);
-      if (options.family !== undefined && options.family !== 'ipv4' && options.family !== 'ipv6') {
-        throw new UsageError(`--family ${JSON.stringify(options.family)} is not ipv4 or ipv6`);
-      }
-      const filter = { family: options.family as 'ipv4' | 'ipv6' | undefined, prefix: options.prefix };
+      const filter = { family: checkFamily(options.family), prefix: options.prefix };
       const routes = await withClient(options.bgpApi, (client) => client.listRib(filter));
       context.io.stdout.write(renderRib(routes, format));
     });
+  withApi(bgp.command('refresh').description('ask a BGP peer to send its routes again (soft reset in)'))
+    .argument('<peer>', "the peer's address")
+    .option('--family <family>', 'only ipv4 or ipv6 routes (default: every family of the session)')
+    .action(async (peer: string, options: { bgpApi: string; family?: string }) => {
+      const family = checkFamily(options.family);
+      const families = await withClient(options.bgpApi, (client) => client.refreshPeer(peer, family));
+      context.io.stdout.write(`asked ${peer} to re-send its routes (${families.join(', ')})\n`);
+    });
 };
+
+function checkFamily(family: string | undefined): 'ipv4' | 'ipv6' | undefined {
+  if (family !== undefined && family !== 'ipv4' && family !== 'ipv6') {
+    throw new UsageError(`--family ${JSON.stringify(family)} is not ipv4 or ipv6`);
+  }
+  return family;
+}
 
 function checkFormat(output: string): Format {
   if (!(FORMATS as readonly string[]).includes(output)) {

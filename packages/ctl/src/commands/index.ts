@@ -2,6 +2,7 @@ import type { RegisterCommand } from '../context';
 import { registerBgpCommand } from './bgp';
 import { registerDeleteCommand } from './delete';
 import { registerGetCommand } from './get';
+import { registerIpamCommand } from './ipam';
 import { registerVersionCommand } from './version';
 import { registerWriteCommands } from './write';
 
@@ -11,5 +12,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerDeleteCommand,
   registerGetCommand,
   registerBgpCommand,
+  registerIpamCommand,
   registerVersionCommand,
 ];
