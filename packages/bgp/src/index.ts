@@ -2,7 +2,7 @@
 
 // The daemon (margay-bgpd): configuration, server, management API.
 export { BgpApiClient, BgpApiError, type ClientOptions } from './api/client';
-export type { ApiEvent, ApiPeer, ApiRibEntry, ApiRibFilter } from './api/messages';
+export type { ApiEvent, ApiPeer, ApiRefreshRequest, ApiRibEntry, ApiRibFilter } from './api/messages';
 export { PROTO_FILE } from './api/proto';
 export { type ApiServer, startApiServer } from './api/service';
 export { type JsonLogger, jsonLogger } from './cli/json-logger';

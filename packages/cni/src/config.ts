@@ -5,7 +5,8 @@
 //   "cniVersion": "1.1.0", "name": "k8s-pod-network", "type": "margay",
 //   "etcd_endpoints": "https://10.0.0.1:2379",          // default: ETCD_ENDPOINTS or 127.0.0.1
 //   "etcd_ca_cert_file": "...", "etcd_cert_file": "...", "etcd_key_file": "...",
-//   "mtu": 1480, "nodename": "node-1",                    // default: 1500, the host name
+//   "mtu": 1480,                       // veth MTU; default: underlay_mtu less the pool's tunnel overhead
+//   "underlay_mtu": 9000, "nodename": "node-1",          // default: 1500, the host name
 //   "ipam": { "type": "margay-ipam", "ipv4_pools": ["default-pool"] },
 //   "log_level": "info", "log_file_path": "/var/log/margay/cni.log",
 //   "dns": { "nameservers": ["10.96.0.10"] },
@@ -20,7 +21,7 @@ import { LOG_LEVELS, type LogLevel } from './log';
 export const SUPPORTED_VERSIONS = ['0.4.0', '1.0.0', '1.1.0'] as const;
 export const PLUGIN_TYPE = 'margay';
 export const IPAM_TYPE = 'margay-ipam';
-const DEFAULT_MTU = 1500;
+const DEFAULT_UNDERLAY_MTU = 1500;
 
 export interface Attachment {
   containerID: string;
@@ -32,7 +33,10 @@ export interface NetworkConfig {
   name: string;
   /** Undefined: take etcd's address from the environment (ETCD_ENDPOINTS...). */
   etcd: EtcdConfig | undefined;
-  mtu: number;
+  /** The veth MTU the config sets; undefined: derive it from the underlay and the pod's pool. */
+  mtu: number | undefined;
+  /** MTU of the node's network, before encapsulation. */
+  underlayMtu: number;
   nodename: string;
   /** IPAM pools to assign from (names or CIDRs); undefined lets IPAM pick. */
   pools: string[] | undefined;
@@ -95,7 +99,8 @@ export function parseNetworkConfig(stdin: string): NetworkConfig {
     cniVersion,
     name,
     etcd: etcdConfig(conf),
-    mtu: mtu(conf['mtu']),
+    mtu: mtu(conf, 'mtu'),
+    underlayMtu: mtu(conf, 'underlay_mtu') ?? DEFAULT_UNDERLAY_MTU,
     nodename: optionalString(conf, 'nodename') ?? hostname(),
     pools: stringList(ipam['ipv4_pools'], 'ipam.ipv4_pools'),
     logLevel: logLevel as LogLevel,
@@ -120,10 +125,11 @@ function etcdConfig(conf: Record<string, unknown>): EtcdConfig | undefined {
   return config;
 }
 
-function mtu(value: unknown): number {
-  if (value === undefined) return DEFAULT_MTU;
+function mtu(conf: Record<string, unknown>, field: string): number | undefined {
+  const value = conf[field];
+  if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 68 || value > 65535) {
-    throw invalid(`mtu must be an integer from 68 to 65535 (got ${JSON.stringify(value)})`);
+    throw invalid(`${field} must be an integer from 68 to 65535 (got ${JSON.stringify(value)})`);
   }
   return value;
 }

@@ -1,3 +1,4 @@
+import { resourceKey } from '@margay/api';
 import { RecordingRunner } from '@margay/dataplane';
 import { MemoryDatastore } from '@margay/datastore';
 import type { Assignment, AssignRequest } from '@margay/ipam';
@@ -147,6 +148,34 @@ describe('ADD', () => {
     });
     const current = await add(context({ config: { cniVersion: '1.1.0' } }).ctx);
     expect(current.interfaces.map((i) => i.mtu)).toEqual([1440, 1440]);
+  });
+
+  it.each([
+    ['an explicit mtu, whatever the pool', { mtu: 1440 }, { vxlanMode: 'Always' }, 1440],
+    ['the underlay MTU for an unencapsulated pool', {}, {}, 1500],
+    ['the underlay MTU less 20 for IPIP', { underlay_mtu: 9000 }, { ipipMode: 'CrossSubnet' }, 8980],
+    ['the underlay MTU less 50 for IPv4 VXLAN', {}, { vxlanMode: 'Always' }, 1450],
+    ['the underlay MTU when the pool is gone', { underlay_mtu: 1460 }, undefined, 1460],
+  ])('gives the veth %s', async (_, config, poolSpec, expected) => {
+    // `mtu: undefined` drops CONFIG's explicit MTU from the JSON.
+    const { ctx, runner, store } = context({ config: { mtu: undefined, cniVersion: '1.1.0', ...config } });
+    if (poolSpec) {
+      const pool = { cidr: '10.0.0.0/16', ...poolSpec };
+      await store.put(
+        resourceKey('IPPool', 'fake-pool'),
+        JSON.stringify({
+          apiVersion: 'margay.io/v1',
+          kind: 'IPPool',
+          metadata: { name: 'fake-pool' },
+          spec: pool,
+        }),
+      );
+    }
+    const result = await add(ctx);
+    expect(result.interfaces.map((i) => i.mtu)).toEqual([expected, expected]);
+    expect(runner.batches()[0]).toContain(
+      `mtu ${expected} address ee:ee:ee:ee:ee:ee type veth peer name eth0 mtu ${expected} `,
+    );
   });
 
   it('rolls back a failure in the middle: veth deleted, address released, no endpoint', async () => {

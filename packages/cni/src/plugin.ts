@@ -2,7 +2,14 @@
 // tests can drive them with fakes and the binary with the real ones.
 
 import { randomBytes } from 'node:crypto';
-import { encodeResource, resourcePrefix } from '@margay/api';
+import {
+  decodeResource,
+  encodeResource,
+  type IPPool,
+  isKind,
+  resourceKey,
+  resourcePrefix,
+} from '@margay/api';
 import type { Datastore } from '@margay/datastore';
 import type { Ipam } from '@margay/ipam';
 import type { NetworkConfig } from './config';
@@ -11,6 +18,7 @@ import type { CniEnvironment } from './env';
 import { CniError, ERROR_CODES, type ErrorCode } from './errors';
 import { GATEWAY, HOST_VETH_MAC, type WorkloadLinks } from './links';
 import type { Log } from './log';
+import { encapsulationOverhead } from './mtu';
 import { hostVethName, ipamHandle, type Workload } from './naming';
 import { type AddResult, addResult } from './result';
 
@@ -32,7 +40,7 @@ export async function add(ctx: PluginContext): Promise<AddResult> {
   // Undo steps of a half-done ADD, run newest first: the runtime will not call DEL for it.
   const undo: { what: string; run: () => Promise<unknown> }[] = [];
   try {
-    const { ip } = await ipam.assign({
+    const { ip, pool } = await ipam.assign({
       handle,
       node: config.nodename,
       family: 4,
@@ -46,17 +54,19 @@ export async function add(ctx: PluginContext): Promise<AddResult> {
     });
     undo.push({ what: `release ${handle}`, run: () => ipam.releaseByHandle(handle) });
     log('info', `ADD ${env.containerId}: assigned ${ip}`);
+    // An explicit MTU wins; otherwise packets must still fit the underlay once encapsulated.
+    const mtu = config.mtu ?? config.underlayMtu - encapsulationOverhead(await readPool(store, pool), 4);
 
     undo.push({ what: `delete ${hostVeth}`, run: () => links.remove(hostVeth) });
     // A veth of the same name is left from an earlier sandbox of this pod; this one replaces it.
     if (await links.remove(hostVeth)) log('warning', `ADD ${env.containerId}: replaced a stale ${hostVeth}`);
     const podMac = endpoint.resource.spec.mac!;
-    await links.create({ hostVeth, netns: env.netns, ifName: env.ifName, ip, podMac, mtu: config.mtu });
+    await links.create({ hostVeth, netns: env.netns, ifName: env.ifName, ip, podMac, mtu });
 
     endpoint.resource.spec.ipNetworks = [`${ip}/32`];
     await store.put(endpoint.key, encodeResource(endpoint.resource));
     log('info', `ADD ${env.containerId}: ${hostVeth} ↔ ${env.ifName} with ${ip}, endpoint ${endpoint.key}`);
-    return addResult(config, { hostVeth, hostMac: HOST_VETH_MAC, env, podMac, ip, gateway: GATEWAY });
+    return addResult(config, { hostVeth, hostMac: HOST_VETH_MAC, env, podMac, ip, gateway: GATEWAY, mtu });
   } catch (error) {
     for (const step of undo.reverse()) {
       try {
@@ -160,6 +170,13 @@ export async function status(store: Datastore): Promise<void> {
   }
   if (pools === 0)
     throw new CniError(ERROR_CODES.notAvailable, 'no IPPool exists to assign pod addresses from');
+}
+
+/** The IPPool the address came from; undefined if it was deleted meanwhile. */
+async function readPool(store: Datastore, name: string): Promise<IPPool | undefined> {
+  const kv = name === '' ? undefined : await store.get(resourceKey('IPPool', name));
+  const resource = kv && decodeResource(kv.value);
+  return resource && isKind(resource, 'IPPool') ? resource : undefined;
 }
 
 interface Attachment {

@@ -18,11 +18,12 @@ export interface AddOutcome {
   podMac: string;
   ip: string;
   gateway: string;
+  mtu: number;
 }
 
 export function addResult(config: NetworkConfig, outcome: AddOutcome): AddResult {
-  const { cniVersion, mtu } = config;
-  const { hostVeth, hostMac, env, podMac, ip, gateway } = outcome;
+  const { cniVersion } = config;
+  const { hostVeth, hostMac, env, podMac, ip, gateway, mtu } = outcome;
   // 1.1.0 added interface MTUs; 0.4.0 still tagged each address with its IP version.
   const withMtu = cniVersion === '1.1.0' ? { mtu } : {};
   return {

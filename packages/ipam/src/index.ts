@@ -1,7 +1,9 @@
 // @margay/ipam: Calico-style block IPAM on the Datastore.
 
+export type { IpAllocation } from './allocations';
 export type { BlockProblem, CheckReport, DoubleAllocation, HandleMismatch, Leak } from './check';
 export { IpamError, type IpamErrorCode } from './errors';
+export type { GcLeak, GcReport } from './gc';
 export {
   type Assignment,
   type AssignRequest,

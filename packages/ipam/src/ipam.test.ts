@@ -260,6 +260,44 @@ describe('borrowing and exhaustion', () => {
     expect((await ipam.check()).clean).toBe(true);
   });
 
+  test('lookupIp and borrowed show who holds an address and which addresses are borrowed', async () => {
+    const ipam = new Ipam(store);
+    const assign = (handle: string, node: string) =>
+      ipam.assign({ handle, node, attributes: { node, pod: handle } });
+    for (let i = 0; i < 4; i++) await assign(`a-${i}`, 'node-a');
+    const own = await assign('b-0', 'node-b');
+    const lent = await assign('a-4', 'node-a');
+    expect(lent.borrowed).toBe(true);
+
+    expect(await ipam.lookupIp(own.ip)).toEqual({
+      ip: own.ip,
+      handle: 'b-0',
+      attributes: { node: 'node-b', pod: 'b-0' },
+      block: '10.8.0.4/30',
+      blockOwner: 'node-b',
+      borrowed: false,
+    });
+    const borrowed = await ipam.borrowed();
+    expect(borrowed).toEqual([
+      {
+        ip: lent.ip,
+        handle: 'a-4',
+        attributes: { node: 'node-a', pod: 'a-4' },
+        block: '10.8.0.4/30',
+        blockOwner: 'node-b',
+        borrowed: true,
+      },
+    ]);
+    expect(await ipam.lookupIp('10.8.0.7')).toBeUndefined(); // free, in a block
+    expect(await ipam.lookupIp('10.9.0.1')).toBeUndefined(); // in no block
+    expect(await ipam.lookupIp('fd00::1')).toBeUndefined();
+    const error = await rejection(ipam.lookupIp('10.8.0'));
+    expect([error.code, error.message]).toEqual([
+      'invalid-request',
+      'lookupIp: "10.8.0" is not an IP address',
+    ]);
+  });
+
   test('strictAffinity never borrows', async () => {
     const ipam = new Ipam(store, { strictAffinity: true });
     await fill(ipam, 'node-a', 4);

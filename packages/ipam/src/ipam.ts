@@ -14,7 +14,7 @@
 // so that the next pod on the node does not have to claim a block again. Calico goes further and
 // keeps every affinity until a node is deleted; releasing blocks eagerly lets other nodes use them.
 
-import { decodeResource, isKind, resourceKey } from '@margay/api';
+import { decodeResource, isKind, resourceKey, resourcePrefix } from '@margay/api';
 import {
   ConflictError,
   type Datastore,
@@ -22,9 +22,11 @@ import {
   type TxnCondition,
   type TxnOp,
 } from '@margay/datastore';
+import { allocationAt, allocationsIn, type IpAllocation } from './allocations';
 import { addressAt, allocate, inUse, newBlock, ordinalOf, ordinalsOf, release } from './block';
 import { type CheckReport, checkState } from './check';
 import { IpamError } from './errors';
+import { findLeaks, type GcLeak, type GcReport } from './gc';
 import {
   type Cidr,
   cidrContains,
@@ -35,7 +37,7 @@ import {
   parseCidr,
   parseIp,
 } from './ip';
-import { cidrOfKey, ipamKeys } from './keys';
+import { cidrOfKey, ipamKeys, nodeOfAffinityKey } from './keys';
 import { eligiblePools, firstFreeBlock, listPools, nodeLabels, type Pool } from './pools';
 import {
   type AllocationBlock,
@@ -179,6 +181,74 @@ export class Ipam {
         addresses.push(...ordinalsOf(read.block, handle).map((ordinal) => addressAt(read.cidr, ordinal)));
     }
     return addresses;
+  }
+
+  /** Who holds the address, with its block and whether it is borrowed; undefined if it is free. */
+  async lookupIp(ip: string): Promise<IpAllocation | undefined> {
+    const address = parseIp(ip);
+    if (!address) throw new IpamError('invalid-request', `lookupIp: "${ip}" is not an IP address`);
+    const read = (await this.readAllBlocks(address.family)).find((candidate) =>
+      cidrContainsIp(candidate.cidr, address),
+    );
+    return read && allocationAt(read.block, read.cidr, ordinalOf(read.cidr, address));
+  }
+
+  /** Every address taken from a block affine to another node than the allocation's `node`. */
+  async borrowed(): Promise<IpAllocation[]> {
+    return (await this.readAllBlocks())
+      .flatMap((read) => allocationsIn(read.block, read.cidr))
+      .filter((allocation) => allocation.borrowed);
+  }
+
+  /**
+   * Frees the workload addresses no WorkloadEndpoint uses and the tunnel addresses of deleted
+   * nodes, then releases the blocks of deleted nodes (nodes without a Node resource). Caution: a
+   * pod being added holds its address a moment before its endpoint is written, and GC would take
+   * it; `dryRun` reports without changing anything.
+   */
+  async gcLeaks(options: { dryRun?: boolean } = {}): Promise<GcReport> {
+    const [blocks, endpoints, nodeItems, affinities] = await Promise.all([
+      this.readAllBlocks(),
+      this.store.list(resourcePrefix('WorkloadEndpoint')),
+      this.store.list(resourcePrefix('Node')),
+      this.store.list(ipamKeys.hosts),
+    ]);
+    const nodes = new Set(nodeItems.items.map(({ value }) => decodeResource(value).metadata.name));
+    const leaks = findLeaks(
+      blocks.flatMap((read) => allocationsIn(read.block, read.cidr)),
+      endpoints.items
+        .map(({ value }) => decodeResource(value))
+        .filter((resource) => isKind(resource, 'WorkloadEndpoint')),
+      nodes,
+    );
+    const blocksOfDeleted = new Map<string, number>();
+    for (const { key } of affinities.items) {
+      const node = nodeOfAffinityKey(key);
+      if (!nodes.has(node)) blocksOfDeleted.set(node, (blocksOfDeleted.get(node) ?? 0) + 1);
+    }
+    const report: GcReport = {
+      freed: leaks,
+      releasedNodes: [...blocksOfDeleted].map(([node, count]) => ({ node, blocks: count })),
+    };
+    if (options.dryRun) return report;
+
+    // Each address is freed only if the leaked handle still holds it: it may have been reused since.
+    const freed: GcLeak[] = [];
+    for (const leak of leaks) {
+      const address = parseIp(leak.ip)!;
+      const done = await this.exclusive(() =>
+        this.retrying(`release ${leak.ip}`, () => this.tryReleaseIp(address.family, leak.ip, leak.handle)),
+      );
+      if (done) freed.push(leak);
+    }
+    const releasedNodes: GcReport['releasedNodes'] = [];
+    for (const { node } of report.releasedNodes) {
+      releasedNodes.push({ node, blocks: await this.releaseNodeBlocks(node) });
+    }
+    if (freed.length + releasedNodes.length > 0) {
+      this.log.info('IPAM GC freed leaks', { addresses: freed.length, nodes: releasedNodes.length });
+    }
+    return { freed, releasedNodes };
   }
 
   /** The blocks affine to the node. */
@@ -391,7 +461,8 @@ export class Ipam {
     return released;
   }
 
-  private async tryReleaseIp(family: Family, ip: string): Promise<boolean> {
+  /** Releases `ip`; with `expectedHandle`, only if that handle still holds it. */
+  private async tryReleaseIp(family: Family, ip: string, expectedHandle?: string): Promise<boolean> {
     const address = parseIp(ip)!;
     const read = (await this.readAllBlocks(family)).find((candidate) =>
       cidrContainsIp(candidate.cidr, address),
@@ -400,6 +471,7 @@ export class Ipam {
     const index = read && ordinal !== undefined ? read.block.allocations[ordinal] : null;
     if (!read || ordinal === undefined || index === null || index === undefined) return false;
     const handleId = read.block.attributes[index]!.handle_id;
+    if (expectedHandle !== undefined && handleId !== expectedHandle) return false;
     const handleKey = ipamKeys.handle(handleId);
     const handleKv = await this.store.get(handleKey);
     release(read.block, [ordinal]);

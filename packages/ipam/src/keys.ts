@@ -26,6 +26,8 @@ export const ipamKeys = {
   blocks: (family?: Family): string =>
     family === undefined ? `${ROOT}assignment/` : `${ROOT}assignment/ipv${family}/block/`,
   block: (cidr: string): string => `${ROOT}assignment/${familySegment(cidr)}/block/${cidrSegment(cidr)}`,
+  /** Prefix of every node's affinities. */
+  hosts: `${ROOT}host/`,
   /** Prefix of a node's affinities, or of those of one family. */
   affinities: (node: string, family?: Family): string =>
     family === undefined ? `${ROOT}host/${node}/` : `${ROOT}host/${node}/ipv${family}/block/`,
@@ -43,4 +45,9 @@ export function cidrOfKey(key: string): string {
   const cidr = `${segment.slice(0, dash)}/${segment.slice(dash + 1)}`;
   parseCidr(cidr); // a malformed key fails here, naming the CIDR
   return cidr;
+}
+
+/** The node an affinity key belongs to. */
+export function nodeOfAffinityKey(key: string): string {
+  return key.slice(ipamKeys.hosts.length).split('/', 1)[0]!;
 }

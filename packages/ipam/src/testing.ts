@@ -12,3 +12,21 @@ export async function putNode(store: Datastore, name: string, labels: Record<str
   const doc = { apiVersion: 'margay.io/v1', kind: 'Node', metadata: { name, labels }, spec: {} };
   await store.put(resourceKey('Node', name), JSON.stringify(doc));
 }
+
+/** A WorkloadEndpoint as the CNI plugin writes it: pods carry `pod`, bare containers do not. */
+export async function putEndpoint(
+  store: Datastore,
+  endpoint: { node: string; namespace: string; pod?: string; containerId: string },
+): Promise<string> {
+  const { node, namespace, pod, containerId } = endpoint;
+  const name = `${node}-${pod === undefined ? `cni-${containerId}` : `k8s-${pod}`}-eth0`;
+  const doc = {
+    apiVersion: 'margay.io/v1',
+    kind: 'WorkloadEndpoint',
+    metadata: { name, namespace },
+    spec: { node, containerID: containerId, ...(pod !== undefined && { pod }), interfaceName: 'mg0' },
+  };
+  const key = resourceKey('WorkloadEndpoint', name, namespace);
+  await store.put(key, JSON.stringify(doc));
+  return key;
+}

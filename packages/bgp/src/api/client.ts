@@ -2,7 +2,7 @@
 // unreachable daemon is reported by address instead of hanging.
 
 import { type Client, type ClientReadableStream, credentials, type ServiceError } from '@grpc/grpc-js';
-import type { ApiEvent, ApiPeer, ApiRibEntry, ApiRibFilter } from './messages';
+import type { ApiEvent, ApiPeer, ApiRefreshRequest, ApiRibEntry, ApiRibFilter } from './messages';
 import { bgpService } from './proto';
 
 type Callback<T> = (error: ServiceError | null, response: T) => void;
@@ -19,6 +19,11 @@ interface RawClient extends Client {
     request: { prefix: string },
     options: { deadline: Date },
     done: Callback<{ changed: boolean }>,
+  ): void;
+  RefreshPeer(
+    request: ApiRefreshRequest,
+    options: { deadline: Date },
+    done: Callback<{ families: string[] }>,
   ): void;
   WatchEvents(request: object): ClientReadableStream<ApiEvent>;
 }
@@ -79,6 +84,13 @@ export class BgpApiClient {
   async deletePath(prefix: string): Promise<boolean> {
     return (await this.unary<{ changed: boolean }>((d, done) => this.raw.DeletePath({ prefix }, d, done)))
       .changed;
+  }
+
+  /** Asks a peer to re-send its routes (of `family`, or all); resolves with the families asked for. */
+  async refreshPeer(address: string, family?: 'ipv4' | 'ipv6'): Promise<string[]> {
+    const request: ApiRefreshRequest = { address, family: family ?? '' };
+    return (await this.unary<{ families: string[] }>((d, done) => this.raw.RefreshPeer(request, d, done)))
+      .families;
   }
 
   /** Calls `listener` with every event until the returned function is called. */

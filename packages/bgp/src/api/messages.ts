@@ -37,6 +37,11 @@ export interface ApiRibFilter {
   prefix?: string;
 }
 
+export interface ApiRefreshRequest {
+  address: string;
+  family?: '' | 'ipv4' | 'ipv6';
+}
+
 export type ApiEvent =
   | { event: 'peer'; peer: { address: string; from: string; to: string } }
   | { event: 'route'; route: { kind: string; prefix: string; best: ApiRibEntry | null } };

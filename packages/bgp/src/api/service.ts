@@ -1,5 +1,6 @@
 // The gRPC server of the management API: a thin translation between BgpServer and the wire.
 
+import { isIP } from 'node:net';
 import {
   Metadata,
   Server,
@@ -14,7 +15,7 @@ import { checkPrefix } from '../config/prefix';
 import type { RouteView } from '../server/routes';
 import type { BgpServer, PeerView, ServerEvent } from '../server/server';
 import type { Logger } from '../session/logger';
-import type { ApiEvent, ApiPeer, ApiRibEntry, ApiRibFilter } from './messages';
+import type { ApiEvent, ApiPeer, ApiRefreshRequest, ApiRibEntry, ApiRibFilter } from './messages';
 import { bgpService } from './proto';
 
 export interface ApiServer {
@@ -66,6 +67,12 @@ function apiEvent(event: ServerEvent): ApiEvent {
 
 const invalid = (message: string) => ({ code: status.INVALID_ARGUMENT, details: message });
 
+function checkedFamily(family: string | undefined): string | null {
+  return family && family !== 'ipv4' && family !== 'ipv6'
+    ? `family: ${JSON.stringify(family)} is not ipv4 or ipv6`
+    : null;
+}
+
 function checkedPrefix(prefix: string): string | null {
   const checked = checkPrefix(prefix);
   return 'problem' in checked ? `prefix: ${checked.problem}` : null;
@@ -87,12 +94,7 @@ export async function startApiServer(bgp: BgpServer, address: string, logger: Lo
     },
     ListRib: (call: ServerWritableStream<ApiRibFilter, ApiRibEntry>) => {
       const { family, prefix } = call.request;
-      const problem =
-        family && family !== 'ipv4' && family !== 'ipv6'
-          ? `family: ${JSON.stringify(family)} is not ipv4 or ipv6`
-          : prefix
-            ? checkedPrefix(prefix)
-            : null;
+      const problem = checkedFamily(family) ?? (prefix ? checkedPrefix(prefix) : null);
       if (problem) {
         call.emit('error', invalid(problem));
         return;
@@ -104,6 +106,24 @@ export async function startApiServer(bgp: BgpServer, address: string, logger: Lo
     },
     AddPath: changePath((prefix) => bgp.addPath(prefix)),
     DeletePath: changePath((prefix) => bgp.deletePath(prefix)),
+    RefreshPeer: (
+      call: ServerUnaryCall<ApiRefreshRequest, unknown>,
+      done: sendUnaryData<{ families: string[] }>,
+    ) => {
+      const { address, family } = call.request;
+      const problem = isIP(address)
+        ? checkedFamily(family)
+        : `address: ${JSON.stringify(address)} is not an IP address`;
+      if (problem) {
+        done(invalid(problem));
+        return;
+      }
+      try {
+        done(null, { families: bgp.refresh(address, family || undefined) });
+      } catch (error) {
+        done({ code: status.FAILED_PRECONDITION, details: (error as Error).message });
+      }
+    },
     WatchEvents: (call: ServerWritableStream<unknown, ApiEvent>) => {
       watchers.add(call);
       const stop = bgp.onEvent((event) => call.write(apiEvent(event)));

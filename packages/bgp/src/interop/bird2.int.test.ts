@@ -1,5 +1,5 @@
-// Interop with BIRD 2: eBGP and iBGP over IPv4, eBGP over IPv6, and BIRD asking margay-bgpd for
-// a route refresh (RFC 2918).
+// Interop with BIRD 2: eBGP and iBGP over IPv4, eBGP over IPv6, and route refresh (RFC 2918,
+// enhanced per RFC 7313) both ways: BIRD asking margay-bgpd, and margay-bgpd asking BIRD.
 
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -41,6 +41,34 @@ test('eBGP over IPv4: routes both ways, withdrawals, route refresh, margayctl', 
   expect((await margay.peer(anchorAt.address))?.state).toBe('Established');
 
   expect(await margay.margayctlPeerRow(anchorAt.address)).toMatch(/eBGP\s+up\s+\S+\s+Established/);
+});
+
+test('margay-bgpd asks BIRD for a route refresh: BIRD re-sends and the route stays', async () => {
+  const {
+    anchor: bird,
+    anchorAt,
+    margay,
+  } = await pairAndExchange(started, startBird2, {
+    anchorAs: 65001,
+    n: 24,
+  });
+  await bird.announce({ prefix: '10.24.4.0/24', nextHop: '198.51.100.1' });
+  await margay.waitForRoute('10.24.4.0/24');
+
+  const before = (await margay.peer(anchorAt.address))!;
+  expect(await margay.client.refreshPeer(anchorAt.address)).toEqual(['ipv4']);
+  await until(
+    async () => (await margay.peer(anchorAt.address))!.updatesIn > before.updatesIn,
+    `BIRD to re-send its UPDATEs (log: ${margay.logFile})`,
+  );
+  // BIRD brackets the re-sent routes with BoRR and EoRR: what it sent again survives the sweep.
+  expect(await margay.routes('10.24.4.0/24')).toEqual([
+    expect.objectContaining({ asPath: '65001', fromPeer: anchorAt.address }),
+  ]);
+  expect(await margay.peer(anchorAt.address)).toMatchObject({
+    state: 'Established',
+    sinceUnixMs: before.sinceUnixMs,
+  });
 });
 
 test('iBGP over IPv4: empty AS path, LOCAL_PREF carried', async () => {

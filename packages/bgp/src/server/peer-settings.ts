@@ -10,8 +10,18 @@ const WIRE_FAMILIES: Record<Family, WireFamily> = {
   ipv6: { afi: Afi.Ipv6, safi: Safi.Unicast },
 };
 
+export function wireFamily(family: Family): WireFamily {
+  return WIRE_FAMILIES[family];
+}
+
+/** The configuration's name of a negotiated family, or null for one margay does not configure. */
+export function familyName(family: WireFamily): Family | null {
+  const entry = Object.entries(WIRE_FAMILIES).find(([, f]) => f.afi === family.afi && f.safi === family.safi);
+  return entry ? (entry[0] as Family) : null;
+}
+
 function wireFamilies(families: readonly Family[]): WireFamily[] {
-  return families.map((f) => WIRE_FAMILIES[f]);
+  return families.map(wireFamily);
 }
 
 export function sessionConfig(peer: PeerSettings, config: DaemonConfig): BgpPeerConfig {
@@ -34,7 +44,10 @@ export function sessionConfig(peer: PeerSettings, config: DaemonConfig): BgpPeer
   };
 }
 
-/** Equal keys: the neighbor's session would be set up the same way, so it may keep running. */
+/**
+ * Equal keys: the neighbor's session would be set up the same way, so it may keep running. The
+ * import policy is left out: a change to it needs only a route refresh.
+ */
 export function peerKey(peer: PeerSettings, config: DaemonConfig): string {
-  return JSON.stringify([sessionConfig(peer, config), peer]);
+  return JSON.stringify([sessionConfig(peer, config), { ...peer, import: undefined }]);
 }

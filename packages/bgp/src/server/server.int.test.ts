@@ -171,7 +171,13 @@ test('reload keeps unchanged sessions and resets changed ones', async () => {
     if (e.type === 'peer') seenByC.push(`${e.from}>${e.to}`);
   });
   const result = serverB.reload(configOfB(30));
-  expect(result).toEqual({ kept: [a.address, d.address], reset: [c.address], removed: [], added: [] });
+  expect(result).toEqual({
+    kept: [a.address, d.address],
+    refreshed: [],
+    reset: [c.address],
+    removed: [],
+    added: [],
+  });
   await until(() => seenByC.includes('Established>Idle'), "C's session reset");
   await until(() => established(serverB, c) && established(serverC, b), 'C back up');
   stopWatching();

@@ -4,11 +4,12 @@
 // applies configuration reloads with as little disruption as the change allows.
 
 import { canonicalPrefix } from '../config/prefix';
-import type { DaemonConfig, PeerSettings } from '../config/schema';
+import type { DaemonConfig, Family, PeerSettings } from '../config/schema';
 import { FsmState } from '../fsm/transitions';
-import { Afi, CeaseSubcode } from '../packet/constants';
+import { Afi, CeaseSubcode, RouteRefreshSubtype, type Family as WireFamily } from '../packet/constants';
 import { formatIpv4, parseIpv4 } from '../packet/ip';
 import { prefixList } from '../packet/prefixes';
+import type { RouteRefresh } from '../packet/route-refresh';
 import type { DecodedUpdate } from '../packet/update-decode';
 import { BgpListener } from '../session/listener';
 import { type Logger, silentLogger } from '../session/logger';
@@ -17,7 +18,7 @@ import { BgpPeer, type PeerDown, type PeerHandler, type StateChange } from '../s
 import { LOCAL_PEER } from '../table/peer';
 import { type BestChange, Rib } from '../table/rib';
 import { type FibSink, noopFibSink } from './fib-sink';
-import { peerKey, sessionConfig } from './peer-settings';
+import { familyName, peerKey, sessionConfig, wireFamily } from './peer-settings';
 import { matchesFilter, type RibFilter, type RouteView, routeView } from './routes';
 
 export interface BgpServerOptions {
@@ -61,13 +62,16 @@ export type EventListener = (event: ServerEvent) => void;
 
 export interface ReloadResult {
   readonly kept: readonly string[];
+  /** Kept peers whose import policy changed: asked to re-send their routes. */
+  readonly refreshed: readonly string[];
   readonly reset: readonly string[];
   readonly removed: readonly string[];
   readonly added: readonly string[];
 }
 
 interface ManagedPeer {
-  readonly settings: PeerSettings;
+  /** Replaced by a reload that needs no reset (an import policy change). */
+  settings: PeerSettings;
   readonly key: string;
   readonly index: number;
   readonly bgp: BgpPeer;
@@ -172,8 +176,32 @@ export class BgpServer {
   }
 
   /**
+   * Soft reset in: asks the peer to send its routes again (ROUTE-REFRESH, RFC 2918), of `family`
+   * or of every family of the session; returns the families asked for. With enhanced route
+   * refresh (RFC 7313) the peer brackets them with BoRR and EoRR, and what it no longer sends is
+   * removed at EoRR. Throws when the peer is not configured, not established or cannot refresh.
+   */
+  refresh(peerAddress: string, family?: Family): Family[] {
+    const managed = this.peers.get(peerAddress);
+    if (!managed) throw new Error(`no peer ${peerAddress} is configured`);
+    const negotiated = managed.bgp.status().negotiated;
+    if (!negotiated) throw new Error(`peer ${peerAddress} is not established (${managed.bgp.state})`);
+    const sessionFamilies = negotiated.families.map(familyName).filter((f) => f !== null);
+    if (family && !sessionFamilies.includes(family)) {
+      throw new Error(
+        `peer ${peerAddress} has no ${family} session (negotiated: ${sessionFamilies.join(', ')})`,
+      );
+    }
+    const families = family ? [family] : sessionFamilies;
+    for (const name of families) managed.bgp.sendRouteRefresh(wireFamily(name));
+    this.log.info('route refresh requested', { peer: peerAddress, families });
+    return families;
+  }
+
+  /**
    * Applies a new configuration. Throws (changing nothing) when it changes a setting that needs
-   * a restart; otherwise unchanged peers keep their sessions, changed ones are reset.
+   * a restart; otherwise unchanged peers keep their sessions, changed ones are reset, and those
+   * whose import policy alone changed are asked for their routes again (refresh).
    */
   reload(next: DaemonConfig): ReloadResult {
     const fixed = FIXED_SETTINGS.filter((k) => JSON.stringify(this.config[k]) !== JSON.stringify(next[k]));
@@ -183,6 +211,7 @@ export class BgpServer {
     const previous = this.config;
     this.config = next;
     const kept: string[] = [];
+    const refreshed: string[] = [];
     const reset: string[] = [];
     const removed: string[] = [];
     const added: string[] = [];
@@ -192,12 +221,16 @@ export class BgpServer {
       if (!settings) {
         this.removePeer(managed, CeaseSubcode.PeerDeconfigured);
         removed.push(address);
-      } else if (peerKey(settings, next) !== managed.key) {
+      } else if (peerKey(settings, next) !== managed.key || !this.canChangeImportInPlace(managed, settings)) {
         this.removePeer(managed, CeaseSubcode.OtherConfigurationChange);
         this.addPeer(settings);
         reset.push(address);
       } else {
         kept.push(address);
+        if (settings.import !== managed.settings.import) {
+          this.changeImportPolicy(managed, settings);
+          refreshed.push(address);
+        }
       }
     }
     for (const settings of next.peers) {
@@ -209,7 +242,7 @@ export class BgpServer {
     const after = new Set(next.originate.map(canonicalPrefix));
     for (const prefix of before) if (!after.has(prefix)) this.deletePath(prefix);
     for (const prefix of after) if (!before.has(prefix)) this.addPath(prefix);
-    const result = { kept, reset, removed, added };
+    const result = { kept, refreshed, reset, removed, added };
     this.log.info('configuration reloaded', result);
     return result;
   }
@@ -249,6 +282,23 @@ export class BgpServer {
     this.forget(managed);
   }
 
+  /** An import policy change needs a reset only from an established peer that cannot refresh. */
+  private canChangeImportInPlace(managed: ManagedPeer, settings: PeerSettings): boolean {
+    const negotiated = managed.bgp.status().negotiated;
+    return settings.import === managed.settings.import || !negotiated || negotiated.routeRefresh;
+  }
+
+  /**
+   * The table kept only what passed the old policy: a refresh lets the new one see every route.
+   * A peer not established gets the policy when its session comes up.
+   */
+  private changeImportPolicy(managed: ManagedPeer, settings: PeerSettings): void {
+    managed.settings = settings;
+    if (!managed.inRib) return;
+    this.rib.setImportPolicy(managed.index, settings.import);
+    if (managed.bgp.state === FsmState.Established) this.refresh(settings.address);
+  }
+
   /** Drops the peer's paths from the Rib (its session is over, gracefully or not). */
   private forget(managed: ManagedPeer): void {
     if (managed.restartTimer) clearTimeout(managed.restartTimer);
@@ -265,22 +315,9 @@ export class BgpServer {
       onEstablished: (peer, negotiated) =>
         this.guarded(peer, 'session start', () => this.established(peer, negotiated)),
       onUpdate: (peer, update) => this.guarded(peer, 'UPDATE', () => this.updated(peer, update)),
-      onEndOfRib: (peer, family) =>
-        this.guarded(peer, 'End-of-RIB', () => {
-          const managed = this.managed(peer);
-          if (!managed?.inRib) return;
-          this.rib.endOfRib(managed.index, family.afi);
-          if (this.rib.staleCount(managed.index) === 0 && managed.restartTimer) {
-            clearTimeout(managed.restartTimer);
-            managed.restartTimer = null;
-          }
-          this.scheduleFlush();
-        }),
-      onRouteRefresh: (peer) =>
-        this.guarded(peer, 'ROUTE-REFRESH', () => {
-          const managed = this.managed(peer);
-          if (managed?.inRib) this.rib.routeRefresh(managed.index);
-        }),
+      onEndOfRib: (peer, family) => this.guarded(peer, 'End-of-RIB', () => this.sweepStale(peer, family)),
+      onRouteRefresh: (peer, refresh) =>
+        this.guarded(peer, 'ROUTE-REFRESH', () => this.routeRefreshReceived(peer, refresh)),
       onPeerDown: (peer, down) => this.guarded(peer, 'session end', () => this.peerDown(peer, down)),
     };
   }
@@ -352,6 +389,43 @@ export class BgpServer {
     if (!managed?.inRib) return;
     this.rib.applyUpdate(managed.index, update);
     this.scheduleFlush();
+  }
+
+  /** End-of-RIB or EoRR: the peer's paths of `family` still stale were not sent again. */
+  private sweepStale(peer: BgpPeer, family: WireFamily): void {
+    const managed = this.managed(peer);
+    if (!managed?.inRib) return;
+    this.rib.endOfRib(managed.index, family.afi);
+    if (this.rib.staleCount(managed.index) === 0 && managed.restartTimer) {
+      clearTimeout(managed.restartTimer);
+      managed.restartTimer = null;
+    }
+    this.scheduleFlush();
+  }
+
+  private routeRefreshReceived(peer: BgpPeer, refresh: RouteRefresh): void {
+    const managed = this.managed(peer);
+    if (!managed?.inRib) return;
+    switch (refresh.subtype) {
+      case RouteRefreshSubtype.Normal: {
+        const negotiated = peer.status().negotiated;
+        const { afi, safi } = refresh.family;
+        // RFC 2918 §4: a request for a family the session does not carry is ignored.
+        if (!negotiated?.families.some((f) => f.afi === afi && f.safi === safi)) return;
+        // RFC 7313 §4: with enhanced route refresh the re-advertisement goes between BoRR and EoRR.
+        const enhanced = negotiated.enhancedRouteRefresh;
+        if (enhanced) peer.sendRouteRefresh(refresh.family, RouteRefreshSubtype.BeginningOfRouteRefresh);
+        this.rib.routeRefresh(managed.index);
+        if (enhanced) peer.sendRouteRefresh(refresh.family, RouteRefreshSubtype.EndOfRouteRefresh);
+        break;
+      }
+      case RouteRefreshSubtype.BeginningOfRouteRefresh:
+        this.rib.markStale(managed.index, refresh.family.afi);
+        break;
+      case RouteRefreshSubtype.EndOfRouteRefresh:
+        this.sweepStale(peer, refresh.family);
+        break;
+    }
   }
 
   private peerDown(peer: BgpPeer, down: PeerDown): void {

@@ -5,14 +5,18 @@ import { PrefixTable } from './prefix-table';
 // Keys from a small range, so that sets, overwrites and deletes of the same key mix, and
 // enough of them to make the IPv4 table grow and reuse deleted slots.
 const key: fc.Arbitrary<PrefixKey> = fc.oneof(
-  fc.integer({ min: 0, max: 300 }).map((n) => (0x64000000 + n) * 64 + 32),
+  // Distinct n give distinct (address, length) pairs: 100 and 33 are coprime.
+  fc.integer({ min: 0, max: 300 }).map((n) => (0x64000000 + (n % 100)) * 64 + (n % 33)),
   fc.integer({ min: 0, max: 20 }).map((n) => `20010db8:${n.toString(16)}:0:0/64`),
 );
 
 test('PrefixTable behaves like a Map', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.boolean(), key, fc.integer({ min: -5, max: 1 << 30 })), { maxLength: 2000 }),
+      fc.array(fc.tuple(fc.boolean(), key, fc.integer({ min: -5, max: 1 << 30 })), {
+        maxLength: 2000,
+        size: 'max',
+      }),
       (ops) => {
         const table = new PrefixTable(Int32Array);
         const reference = new Map<PrefixKey, number>();
@@ -38,7 +42,7 @@ test('PrefixTable behaves like a Map', () => {
         expect([...table.keys()]).toEqual([]);
       },
     ),
-    { numRuns: 200 },
+    { numRuns: 40 },
   );
 });
 
@@ -46,4 +50,101 @@ test('a Float64Array table keeps path numbers above 2^32 exactly', () => {
   const table = new PrefixTable(Float64Array);
   table.set(1, 2 ** 52 + 7);
   expect(table.get(1)).toBe(2 ** 52 + 7);
+});
+
+test('IPv4 keys keep every length, including /0 and /32 of the same address', () => {
+  const table = new PrefixTable(Int32Array);
+  const keys = [0, 32, 0xffffffff * 64 + 32, 0xffffffff * 64, 0x0a000000 * 64 + 8];
+  keys.forEach((k, n) => {
+    table.set(k, n);
+  });
+  expect([...table.entries()].sort((a, b) => a[1] - b[1])).toEqual(keys.map((k, n) => [k, n]));
+});
+
+test('clearing a large table gives its slots back; a small one keeps them for the next batch', () => {
+  const table = new PrefixTable(Int32Array);
+  for (let n = 0; n < 100; n++) table.set((0x64000000 + n) * 64 + 32, n);
+  const small = table.ipv4Capacity;
+  table.clear();
+  expect(table.ipv4Capacity).toBe(small);
+  for (let n = 0; n < 100_000; n++) table.set((0x64000000 + n) * 64 + 32, n);
+  expect(table.ipv4Capacity).toBeGreaterThan(100_000);
+  table.clear();
+  expect(table.ipv4Capacity).toBeLessThan(100);
+  expect(table.size).toBe(0);
+  table.set(32, 1);
+  expect(table.get(32)).toBe(1);
+});
+
+test('deleting most keys of a large table shrinks it, keeping the rest', () => {
+  const table = new PrefixTable(Int32Array);
+  for (let n = 0; n < 100_000; n++) table.set((0x64000000 + n) * 64 + 32, n);
+  const full = table.ipv4Capacity;
+  for (let n = 1000; n < 100_000; n++) table.delete((0x64000000 + n) * 64 + 32);
+  expect(table.ipv4Capacity).toBeLessThan(full / 8);
+  expect(table.size).toBe(1000);
+  for (let n = 0; n < 1000; n++) expect(table.get((0x64000000 + n) * 64 + 32)).toBe(n);
+});
+
+test('the value marking absent keys cannot be stored', () => {
+  const table = new PrefixTable(Int32Array);
+  expect(() => table.set(32, -(2 ** 31))).toThrow('value -2147483648 is reserved');
+  expect(table.size).toBe(0);
+});
+
+test('tables sharing a key table each behave like their own Map', () => {
+  const op = fc.tuple(
+    fc.integer({ min: 0, max: 2 }),
+    fc.constantFrom('set', 'set', 'set', 'delete', 'clear', 'replace'),
+    key,
+    fc.integer({ min: -5, max: 1 << 30 }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 1500, size: 'max' }), (ops) => {
+      const owner = new PrefixTable(Int32Array);
+      const tables = [owner, new PrefixTable(Float64Array, owner), new PrefixTable(Int32Array, owner)];
+      const references = tables.map(() => new Map<PrefixKey, number>());
+      for (const [t, action, k, value] of ops) {
+        const reference = references[t]!;
+        if (action === 'set') {
+          tables[t]!.set(k, value);
+          reference.set(k, value);
+        } else if (action === 'delete') {
+          expect(tables[t]!.delete(k)).toBe(reference.delete(k));
+        } else if (action === 'clear') {
+          tables[t]!.clear();
+          reference.clear();
+        } else if (t > 0) {
+          // Hand the column back and take a new one, as a dropped and a new update group do.
+          tables[t]!.release();
+          tables[t] = new PrefixTable(Int32Array, owner);
+          reference.clear();
+        }
+        tables.forEach((table, n) => {
+          expect(table.get(k)).toBe(references[n]!.get(k));
+        });
+      }
+      tables.forEach((table, n) => {
+        expect(table.size).toBe(references[n]!.size);
+        expect(new Map(table.entries())).toEqual(references[n]);
+      });
+    }),
+    { numRuns: 40 },
+  );
+});
+
+test('a shared key table frees its slots only once no table holds a key', () => {
+  const owner = new PrefixTable(Int32Array);
+  const other = new PrefixTable(Int32Array, owner);
+  for (let n = 0; n < 100_000; n++) {
+    owner.set((0x64000000 + n) * 64 + 32, n);
+    other.set((0x64000000 + n) * 64 + 32, -n);
+  }
+  owner.clear();
+  expect(other.ipv4Capacity).toBeGreaterThan(100_000);
+  expect(other.get((0x64000000 + 99_999) * 64 + 32)).toBe(-99_999);
+  other.release();
+  expect(owner.ipv4Capacity).toBeLessThan(100);
+  owner.set(32, 1);
+  expect(owner.get(32)).toBe(1);
 });

@@ -1,138 +1,242 @@
-// Maps from prefix to a number, the RIBs' one data structure. IPv4 keys (safe
-// integers, see prefix-key.ts) live in an open-addressing hash table over typed arrays: no
-// per-entry objects, and no boxed doubles, which a Map would allocate for every key above
-// 2^31. IPv6 keys use a plain Map.
+// Maps from prefix to a number, the RIBs' one data structure. IPv4 keys (see prefix-key.ts)
+// live in an open-addressing hash table over typed arrays: no per-entry objects, and 5 bytes
+// of key per slot (a uint32 address and a length byte, which also marks empty and deleted
+// slots) instead of the 8 of a double. Tables holding mostly the same prefixes (the Loc-RIB
+// and the Adj-RIB-Outs) can share one key table, each keeping a column of values beside it.
+// IPv6 keys use a plain Map per table.
 
 import type { PrefixKey } from './prefix-key';
 
-const EMPTY = -1;
-const DELETED = -2;
+/** Length-byte markers of slots without a key; real lengths are 0..32. */
+const EMPTY = 255;
+const DELETED = 254;
+/** The value of a key a column does not hold; no table stores it. */
+const ABSENT = -0x80000000;
 const MIN_CAPACITY = 16;
+/** Tables up to this many slots (tens of KB) keep them when emptied, for the next batch. */
+const SMALL = 4096;
 
 /** Values: any double, or int32 at half the size where that is all a table stores. */
 export type ValueArray = typeof Float64Array | typeof Int32Array;
+type Values = Float64Array | Int32Array;
 
-/** Open addressing with linear probing; keys are non-negative safe integers. */
-class NumberTable {
-  private keys = new Float64Array(MIN_CAPACITY).fill(EMPTY);
-  private values: Float64Array | Int32Array;
+/**
+ * IPv4 keys (address * 64 + length) with one column of values per table sharing them, by
+ * open addressing with linear probing. A key stays while some column holds a value for it.
+ */
+class Ipv4Keys {
+  private addresses = new Uint32Array(MIN_CAPACITY);
+  private lengths = new Uint8Array(MIN_CAPACITY).fill(EMPTY);
   private mask = MIN_CAPACITY - 1;
-  size = 0;
+  /**
+   * Per column: its values by slot, or null once released. A column holds ABSENT where it has
+   * no value, and so does every column in slots without a key.
+   */
+  private readonly columns: (Values | null)[] = [];
+  private readonly kinds: ValueArray[] = [];
+  /** Per column: how many keys it holds. */
+  readonly sizes: number[] = [];
+  /** Keys present in some column. */
+  private live = 0;
   /** Live and deleted slots: what probing has to walk over. */
   private used = 0;
 
-  constructor(private readonly valueArray: ValueArray) {
-    this.values = new valueArray(MIN_CAPACITY);
+  get capacity(): number {
+    return this.lengths.length;
   }
 
-  private home(key: number): number {
-    // MurmurHash3's finaliser over both halves: consecutive prefixes must not cluster.
-    let h = (key >>> 0) ^ Math.imul((key / 4294967296) | 0, 0x9e3779b1);
+  /** A new column, holding no keys; returns its number. */
+  addColumn(kind: ValueArray): number {
+    let column = this.columns.indexOf(null);
+    if (column < 0) column = this.columns.length;
+    this.columns[column] = new kind(this.capacity).fill(ABSENT);
+    this.kinds[column] = kind;
+    this.sizes[column] = 0;
+    return column;
+  }
+
+  /** Empties a column and frees it for addColumn. */
+  releaseColumn(column: number): void {
+    this.clear(column);
+    this.columns[column] = null;
+  }
+
+  private home(address: number, length: number): number {
+    // MurmurHash3's finaliser: consecutive prefixes must not cluster.
+    let h = address ^ Math.imul(length, 0x9e3779b1);
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
     return (h ^ (h >>> 16)) & this.mask;
   }
 
-  get(key: number): number | undefined {
-    for (let i = this.home(key); ; i = (i + 1) & this.mask) {
-      const k = this.keys[i]!;
-      if (k === key) return this.values[i];
-      if (k === EMPTY) return undefined;
+  /** The slot holding `key`, or -1. */
+  private find(key: number): number {
+    const address = Math.floor(key / 64);
+    const length = key - address * 64;
+    for (let i = this.home(address, length); ; i = (i + 1) & this.mask) {
+      const l = this.lengths[i]!;
+      if (l === length && this.addresses[i] === address) return i;
+      if (l === EMPTY) return -1;
     }
   }
 
-  set(key: number, value: number): void {
+  get(column: number, key: number): number | undefined {
+    const i = this.find(key);
+    if (i < 0) return undefined;
+    const value = this.columns[column]![i]!;
+    return value === ABSENT ? undefined : value;
+  }
+
+  set(column: number, key: number, value: number): void {
+    const address = Math.floor(key / 64);
+    const length = key - address * 64;
     let free = -1;
-    let i = this.home(key);
+    let i = this.home(address, length);
     for (; ; i = (i + 1) & this.mask) {
-      const k = this.keys[i]!;
-      if (k === key) {
-        this.values[i] = value;
+      const l = this.lengths[i]!;
+      if (l === length && this.addresses[i] === address) {
+        const values = this.columns[column]!;
+        if (values[i] === ABSENT) this.sizes[column]!++;
+        values[i] = value;
         return;
       }
-      if (k === EMPTY) break;
-      if (k === DELETED && free < 0) free = i;
+      if (l === EMPTY) break;
+      if (l === DELETED && free < 0) free = i;
     }
     if (free < 0) {
-      if ((this.used + 1) * 4 > this.keys.length * 3) {
+      if ((this.used + 1) * 4 > this.capacity * 3) {
         this.resize();
-        this.set(key, value);
+        this.set(column, key, value);
         return;
       }
       free = i;
       this.used++;
     }
-    this.keys[free] = key;
-    this.values[free] = value;
-    this.size++;
+    this.addresses[free] = address;
+    this.lengths[free] = length;
+    this.columns[column]![free] = value;
+    this.sizes[column]!++;
+    this.live++;
   }
 
-  delete(key: number): boolean {
-    for (let i = this.home(key); ; i = (i + 1) & this.mask) {
-      const k = this.keys[i]!;
-      if (k === key) {
-        this.keys[i] = DELETED;
-        this.size--;
-        return true;
-      }
-      if (k === EMPTY) return false;
+  delete(column: number, key: number): boolean {
+    const i = this.find(key);
+    if (i < 0) return false;
+    const values = this.columns[column]!;
+    if (values[i] === ABSENT) return false;
+    values[i] = ABSENT;
+    this.sizes[column]!--;
+    if (this.unused(i)) {
+      this.lengths[i] = DELETED;
+      this.live--;
+      // Withdrawing most of a big table (a peer going down) gives its memory back.
+      if (this.live * 8 < this.capacity && this.capacity > SMALL) this.resize();
+    }
+    return true;
+  }
+
+  /** Calls `visit` with each key and value of the column; `visit` must not change the table. */
+  forEach(column: number, visit: (key: number, value: number) => void): void {
+    const { addresses, lengths } = this;
+    const values = this.columns[column]!;
+    for (let i = 0; i < lengths.length; i++) {
+      if (values[i] !== ABSENT) visit(addresses[i]! * 64 + lengths[i]!, values[i]!);
     }
   }
 
-  *entries(): IterableIterator<[number, number]> {
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) if (keys[i]! >= 0) yield [keys[i]!, this.values[i]!];
+  *entries(column: number): IterableIterator<[number, number]> {
+    const { addresses, lengths } = this;
+    const values = this.columns[column]!;
+    for (let i = 0; i < lengths.length; i++) {
+      if (values[i] !== ABSENT) yield [addresses[i]! * 64 + lengths[i]!, values[i]!];
+    }
   }
 
-  forEach(visit: (key: number, value: number) => void): void {
-    const { keys, values } = this;
-    for (let i = 0; i < keys.length; i++) if (keys[i]! >= 0) visit(keys[i]!, values[i]!);
+  clear(column: number): void {
+    if (this.sizes[column] === 0) return;
+    const values = this.columns[column]!;
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === ABSENT) continue;
+      values[i] = ABSENT;
+      if (this.unused(i)) {
+        this.lengths[i] = DELETED;
+        this.live--;
+      }
+    }
+    this.sizes[column] = 0;
+    if (this.live === 0) this.reset();
   }
 
-  clear(): void {
-    if (this.used === 0) return;
-    this.keys.fill(EMPTY);
-    this.size = 0;
+  /** No column holds a value in slot `i`. */
+  private unused(i: number): boolean {
+    for (const values of this.columns) if (values && values[i] !== ABSENT) return false;
+    return true;
+  }
+
+  /** Drops every slot once no key is left; a large table gives its memory back. */
+  private reset(): void {
+    if (this.capacity > SMALL) this.allocate(MIN_CAPACITY);
+    else this.lengths.fill(EMPTY);
     this.used = 0;
   }
 
-  /** Rehashes into a table sized for the live entries, dropping deleted slots. */
+  private allocate(capacity: number): void {
+    this.addresses = new Uint32Array(capacity);
+    this.lengths = new Uint8Array(capacity).fill(EMPTY);
+    this.mask = capacity - 1;
+    this.columns.forEach((values, column) => {
+      if (values) this.columns[column] = new this.kinds[column]!(capacity).fill(ABSENT);
+    });
+  }
+
+  /** Rehashes into a table sized for the live keys, dropping deleted slots. */
   private resize(): void {
-    const { keys, values } = this;
+    const { addresses, lengths } = this;
+    const columns = [...this.columns];
     // At most half full afterwards: probes stay short, and memory at most doubles.
     let capacity = MIN_CAPACITY;
-    while (capacity < (this.size + 1) * 2) capacity *= 2;
-    this.keys = new Float64Array(capacity).fill(EMPTY);
-    this.values = new this.valueArray(capacity);
-    this.mask = capacity - 1;
+    while (capacity < (this.live + 1) * 2) capacity *= 2;
+    this.allocate(capacity);
     // Keys are distinct and there is room: each goes to the first empty slot from its home.
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      if (key < 0) continue;
-      let at = this.home(key);
-      while (this.keys[at] !== EMPTY) at = (at + 1) & this.mask;
-      this.keys[at] = key;
-      this.values[at] = values[i]!;
+    for (let i = 0; i < lengths.length; i++) {
+      const length = lengths[i]!;
+      if (length >= DELETED) continue;
+      const address = addresses[i]!;
+      let at = this.home(address, length);
+      while (this.lengths[at] !== EMPTY) at = (at + 1) & this.mask;
+      this.addresses[at] = address;
+      this.lengths[at] = length;
+      columns.forEach((values, column) => {
+        if (values) this.columns[column]![at] = values[i]!;
+      });
     }
-    this.used = this.size;
+    this.used = this.live;
   }
 }
 
-/** Prefix → number, for both families. */
+/** Prefix → number, for both families. Values must not be -2^31. */
 export class PrefixTable {
-  private readonly v4: NumberTable;
+  private readonly v4: Ipv4Keys;
+  private readonly column: number;
   private readonly v6 = new Map<string, number>();
 
-  constructor(values: ValueArray) {
-    this.v4 = new NumberTable(values);
+  /** An empty table; with `sharing`, one that keeps its IPv4 keys in that table's key table. */
+  constructor(values: ValueArray, sharing?: PrefixTable) {
+    this.v4 = sharing?.v4 ?? new Ipv4Keys();
+    this.column = this.v4.addColumn(values);
   }
 
   get size(): number {
-    return this.v4.size + this.v6.size;
+    return this.v4.sizes[this.column]! + this.v6.size;
+  }
+
+  /** Slots of the IPv4 key table (shared, if it is), live or not: what its memory grows with. */
+  get ipv4Capacity(): number {
+    return this.v4.capacity;
   }
 
   get(key: PrefixKey): number | undefined {
-    return typeof key === 'number' ? this.v4.get(key) : this.v6.get(key);
+    return typeof key === 'number' ? this.v4.get(this.column, key) : this.v6.get(key);
   }
 
   has(key: PrefixKey): boolean {
@@ -140,27 +244,34 @@ export class PrefixTable {
   }
 
   set(key: PrefixKey, value: number): void {
-    if (typeof key === 'number') this.v4.set(key, value);
+    if (value === ABSENT) throw new Error(`prefix table: value ${ABSENT} is reserved for absent keys`);
+    if (typeof key === 'number') this.v4.set(this.column, key, value);
     else this.v6.set(key, value);
   }
 
   delete(key: PrefixKey): boolean {
-    return typeof key === 'number' ? this.v4.delete(key) : this.v6.delete(key);
+    return typeof key === 'number' ? this.v4.delete(this.column, key) : this.v6.delete(key);
   }
 
   clear(): void {
-    this.v4.clear();
+    this.v4.clear(this.column);
+    this.v6.clear();
+  }
+
+  /** Empties the table for good, giving its column of a shared key table back. */
+  release(): void {
+    this.v4.releaseColumn(this.column);
     this.v6.clear();
   }
 
   *entries(): IterableIterator<[PrefixKey, number]> {
-    yield* this.v4.entries();
+    yield* this.v4.entries(this.column);
     yield* this.v6.entries();
   }
 
   /** Like entries(), without an array per entry; `visit` must not change the table. */
   forEach(visit: (key: PrefixKey, value: number) => void): void {
-    this.v4.forEach(visit);
+    this.v4.forEach(this.column, visit);
     for (const [key, value] of this.v6) visit(key, value);
   }
 

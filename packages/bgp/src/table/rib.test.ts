@@ -386,6 +386,45 @@ describe('Rib graceful restart', () => {
   });
 });
 
+describe('Rib route refresh', () => {
+  test('BoRR marks one family stale; EoRR sweeps what was not sent again', () => {
+    const families = [
+      { afi: Afi.Ipv4, safi: 1 },
+      { afi: Afi.Ipv6, safi: 1 },
+    ];
+    const { rib } = setup([{ index: CLIENT_A, address: '10.0.0.3', asn: 65000, routerId: 3, families }]);
+    const mpNextHop = Buffer.from('20010db8000000000000000000000003', 'hex');
+    rib.announce(CLIENT_A, v4('198.51.100.1/32', '198.51.100.2/32'), fromIbgp('10.0.0.3'));
+    rib.announce(
+      CLIENT_A,
+      prefixList(Afi.Ipv6, ['2001:db8:1::/48']),
+      pathAttributes({ origin: Origin.Igp, localPref: 100 }, mpNextHop),
+    );
+    rib.flush();
+    rib.markStale(CLIENT_A, Afi.Ipv4);
+    expect(rib.staleCount(CLIENT_A)).toBe(2);
+    rib.announce(CLIENT_A, v4('198.51.100.2/32'), fromIbgp('10.0.0.3'));
+    rib.endOfRib(CLIENT_A, Afi.Ipv4);
+    rib.flush();
+    expect(rib.staleCount(CLIENT_A)).toBe(0);
+    expect([...rib.adjRibIn(CLIENT_A).keys()].sort()).toEqual(['198.51.100.2/32', '2001:db8:1::/48']);
+  });
+
+  test('a new import policy applies to what the peer sends next', () => {
+    const { rib } = setup([
+      { index: 1, address: '192.0.2.1', asn: 65001, routerId: 1, importPolicy: 'none' },
+    ]);
+    expect(rib.announce(1, v4('198.51.100.0/24'), fromEbgp([65001]))).toBe('import policy');
+    rib.setImportPolicy(1, 'all');
+    expect(rib.announce(1, v4('198.51.100.0/24'), fromEbgp([65001]))).toBeNull();
+    rib.flush();
+    expect(rib.best('198.51.100.0/24')?.from).toBe(1);
+    rib.setImportPolicy(1, 'none');
+    expect(rib.announce(1, v4('198.51.100.0/24'), fromEbgp([65001]))).toBe('import policy');
+    expect(rib.adjRibIn(1).size).toBe(0);
+  });
+});
+
 describe('Rib bookkeeping', () => {
   test('the change feed reports added, changed and removed best paths per flush', () => {
     const { rib } = setup();

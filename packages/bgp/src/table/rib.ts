@@ -2,11 +2,12 @@
 // best one, and Adj-RIB-Outs kept per update group.
 //
 // For speed a path is not an object: it is the number peer * 2^32 + attribute-set id (see
-// PEER_FACTOR). In the Loc-RIB a prefix with one path, the common case, maps to that number;
-// one with several maps to -(slot + 1), the slot in `multiPaths` of an array of them, best
-// first. Changes mark prefixes dirty; flush() then runs export for the whole batch, grouping
-// prefixes by exported attribute set so UPDATEs carry many NLRI, and encodes each group's
-// batch once for all its members.
+// PEER_FACTOR). In the Loc-RIB a prefix with one path, the common case, maps to just the
+// peer (int32), whose Adj-RIB-In holds the attribute set; one with several maps to
+// -(slot + 1), the slot in `multiPaths` of an array of paths, best first. The Adj-RIB-Outs
+// keep their IPv4 prefixes in the Loc-RIB's key table. Changes mark prefixes dirty; flush()
+// then runs export for the whole batch, grouping prefixes by exported attribute set so
+// UPDATEs carry many NLRI, and encodes each group's batch once for all its members.
 
 import { type AttributeSetSpec, buildAttributes } from '../packet/attribute-builder';
 import { Afi } from '../packet/constants';
@@ -56,7 +57,8 @@ export interface BestChange {
 export type ChangeListener = (changes: readonly BestChange[]) => void;
 
 interface PeerState {
-  readonly peer: Peer;
+  /** Replaced (not mutated) when the import policy changes. */
+  peer: Peer;
   /** Accepted paths: prefix → attribute-set id (one reference each). */
   readonly adjIn: PrefixTable;
   /** Graceful restart: paths kept from before the restart and not yet re-announced. */
@@ -72,7 +74,7 @@ export class Rib {
   private readonly attributeSets = new Interner<StoredAttributes>((_, id) => this.forgetExports(id));
   /** Attribute-set id → (group id, source peer) → export id or NONE, each id holding a reference. */
   private readonly exportCache = new Map<number, Map<number, number>>();
-  private readonly locRib = new PrefixTable(Float64Array);
+  private readonly locRib = new PrefixTable(Int32Array);
   private readonly multiPaths: number[][] = [];
   private readonly freeSlots: number[] = [];
   /** Prefixes changed since the last flush → their best path then (NONE if none), holding a reference. */
@@ -204,8 +206,13 @@ export class Rib {
     const key = this.profileKey(state.peer);
     let group = this.groups.get(key);
     if (!group) {
-      group = new UpdateGroup(this.nextGroupId++, state.peer, this.exportSets, (prefix) =>
-        this.flushedSource(prefix),
+      group = new UpdateGroup(
+        this.nextGroupId++,
+        state.peer,
+        this.exportSets,
+        (prefix) => this.flushedSource(prefix),
+        // It advertises mostly the Loc-RIB's prefixes: one key table serves both.
+        new PrefixTable(Int32Array, this.locRib),
       );
       this.groups.set(key, group);
       for (const prefix of this.locRib.keys()) {
@@ -245,12 +252,24 @@ export class Rib {
     state.group.resend(index, false);
   }
 
-  /** Marks every path from the peer stale (RFC 4724), to be re-announced or swept. */
-  markStale(index: number): void {
+  /**
+   * Marks the peer's paths stale, of family `afi` or of all (RFC 4724 restart, RFC 7313 BoRR),
+   * to be re-announced or swept.
+   */
+  markStale(index: number, afi?: number): void {
     const state = this.configured(index);
     const stale = state.stale ?? new Set<PrefixKey>();
-    for (const key of state.adjIn.keys()) stale.add(key);
+    for (const key of state.adjIn.keys()) if (afi === undefined || keyFamily(key) === afi) stale.add(key);
     state.stale = stale;
+  }
+
+  /**
+   * Applies to what the peer announces from now on. Paths already accepted or rejected are not
+   * revisited: the table keeps no rejected paths, so the peer must re-send them (route refresh).
+   */
+  setImportPolicy(index: number, policy: Policy): void {
+    const state = this.configured(index);
+    state.peer = { ...state.peer, importPolicy: policy };
   }
 
   /** End-of-RIB from the peer: its stale paths of that family were not refreshed; remove them. */
@@ -317,7 +336,9 @@ export class Rib {
     const key = parseKey(prefix);
     const value = this.locRib.get(key);
     if (value === undefined) return [];
-    return (value >= 0 ? [value] : this.multiPaths[-value - 1]!).map((path) => this.route(key, path));
+    return (value >= 0 ? [this.pathOf(key, value)] : this.multiPaths[-value - 1]!).map((path) =>
+      this.route(key, path),
+    );
   }
 
   /** Best paths of every prefix: the Loc-RIB as consumers (FIB sync) see it. */
@@ -408,7 +429,12 @@ export class Rib {
   private bestPath(key: PrefixKey): number {
     const value = this.locRib.get(key);
     if (value === undefined) return NONE;
-    return value >= 0 ? value : this.multiPaths[-value - 1]![0]!;
+    return value >= 0 ? this.pathOf(key, value) : this.multiPaths[-value - 1]![0]!;
+  }
+
+  /** The path of `key` from `peer`, which has one. */
+  private pathOf(key: PrefixKey, peer: number): number {
+    return peer * PEER_FACTOR + this.peers[peer]!.adjIn.get(key)!;
   }
 
   /** The peer the best path of `key` came from as of the last flush (what groups advertise), or NONE. */
@@ -418,17 +444,19 @@ export class Rib {
     return best === NONE ? NONE : pathPeer(best);
   }
 
-  /** Replaces (or with NONE removes) the Loc-RIB path of `peer` for `key`, keeping the best first. */
+  /**
+   * Replaces (or with NONE removes) the Loc-RIB path of `peer` for `key`, keeping the best
+   * first. The peer's Adj-RIB-In already holds the change.
+   */
   private replacePath(key: PrefixKey, peer: number, path: number): void {
     const value = this.locRib.get(key);
     if (value === undefined) {
-      if (path !== NONE) this.locRib.set(key, path);
+      if (path !== NONE) this.locRib.set(key, peer);
     } else if (value >= 0) {
-      if (pathPeer(value) === peer) {
+      if (value === peer) {
         if (path === NONE) this.locRib.delete(key);
-        else this.locRib.set(key, path);
       } else if (path !== NONE) {
-        const both = [value, path];
+        const both = [this.pathOf(key, value), path];
         this.putBestFirst(both);
         const slot = this.freeSlots.pop() ?? this.multiPaths.length;
         this.multiPaths[slot] = both;
@@ -449,7 +477,7 @@ export class Rib {
       if (paths.length > 1) {
         this.putBestFirst(paths);
       } else {
-        this.locRib.set(key, paths[0]!);
+        this.locRib.set(key, pathPeer(paths[0]!));
         this.multiPaths[slot] = [];
         this.freeSlots.push(slot);
       }
@@ -532,7 +560,7 @@ export class Rib {
   }
 
   private dropGroup(group: UpdateGroup): void {
-    group.clear();
+    group.close();
     this.groups.delete(this.profileKey(group.profile));
     this.forgetExportsWhere((groupId) => groupId === group.id);
   }

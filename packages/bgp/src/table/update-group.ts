@@ -10,7 +10,7 @@ import { encodeAnnouncements, encodeEndOfRib, encodeWithdrawals } from '../packe
 import type { Interner } from './interner';
 import type { Peer } from './peer';
 import { keyFamily, keysToPrefixList, type PrefixKey } from './prefix-key';
-import { PrefixTable } from './prefix-table';
+import type { PrefixTable } from './prefix-table';
 import type { ExportedAttributes } from './rules';
 
 /** The export id of a key the group does not advertise. */
@@ -30,8 +30,6 @@ interface Member {
 
 export class UpdateGroup {
   readonly members = new Map<number, Member>();
-  /** What the group last advertised: prefix → export id (one reference each). */
-  readonly out = new PrefixTable(Int32Array);
   /**
    * This batch's changes, one entry per key in parallel arrays: the export id and source
    * before and now. A member never gets a path back from itself, so members that are a
@@ -52,6 +50,8 @@ export class UpdateGroup {
     private readonly exports: Interner<ExportedAttributes>,
     /** The source of each advertised key as of the last batch (see advertisedTo). */
     private readonly sourceOf: SourceOf,
+    /** Empty, to hold what the group last advertised: prefix → export id (one reference each). */
+    readonly out: PrefixTable,
   ) {
     this.ctx = {
       fourOctetAs: profile.fourOctetAs,
@@ -136,10 +136,12 @@ export class UpdateGroup {
     this.members.delete(index);
   }
 
-  /** Releases the Adj-RIB-Out, for a group whose last member left. */
-  clear(): void {
-    for (const [, id] of this.out) this.exports.release(id);
-    this.out.clear();
+  /** Releases the Adj-RIB-Out, for a group whose last member left; the group is done. */
+  close(): void {
+    this.out.forEach((_, id) => {
+      this.exports.release(id);
+    });
+    this.out.release();
   }
 
   /** The Adj-RIB-Out as seen by one member (all but the paths it sent us): prefix → export id. */

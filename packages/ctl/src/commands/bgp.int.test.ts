@@ -20,7 +20,7 @@ async function endpoint() {
   return { address, port: await freePort(address) };
 }
 
-test('bgp peers and bgp rib show the sessions and routes of margay-bgpd', async () => {
+test('bgp peers, rib and refresh: the sessions and routes of margay-bgpd, a soft reset in', async () => {
   const [a, b] = [await endpoint(), await endpoint()];
   const speaker = (at: typeof a, asNumber: number, peer: typeof a, peerAs: number, extra: object) =>
     validateConfig(
@@ -75,5 +75,20 @@ test('bgp peers and bgp rib show the sessions and routes of margay-bgpd', async 
       ),
     ),
     stderr: '',
+  });
+
+  const sentBySecond = second.peerViews()[0]!.updatesOut;
+  expect(await runCli(['bgp', 'refresh', b.address, '--bgp-api', bgpApi, '--family', 'ipv4'])).toEqual({
+    code: 0,
+    stdout: `asked ${b.address} to re-send its routes (ipv4)\n`,
+    stderr: '',
+  });
+  while (second.peerViews()[0]!.updatesOut <= sentBySecond) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const unknown = await runCli(['bgp', 'refresh', '127.0.0.1', '--bgp-api', bgpApi]);
+  expect(unknown).toMatchObject({
+    code: 1,
+    stderr: expect.stringContaining('no peer 127.0.0.1 is configured'),
   });
 });

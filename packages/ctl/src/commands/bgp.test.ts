@@ -76,4 +76,9 @@ test('bad options exit 2', async () => {
     code: 2,
     stderr: 'error: --family "ipx" is not ipv4 or ipv6\n',
   });
+  expect(await runCli(['bgp', 'refresh', '10.0.0.2', '--family', 'ipx'])).toMatchObject({
+    code: 2,
+    stderr: 'error: --family "ipx" is not ipv4 or ipv6\n',
+  });
+  expect(await runCli(['bgp', 'refresh'])).toMatchObject({ code: 2 });
 });

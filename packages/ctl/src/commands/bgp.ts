@@ -20,7 +20,7 @@ const API_TIMEOUT_MS = 3000;
  * re-send its routes. All through margay-bgpd's gRPC API.
  */
 export const registerBgpCommand: RegisterCommand = (program, context) => {
-  const bgp = program.command('bgp').description("show the local margay-bgpd's peers and routes");
+  const bgp = program.command('bgp').description('the local margay-bgpd: peers, routes, route refresh');
   const withApi = (command: Command) =>
     command.option('--bgp-api <host:port>', 'address of the margay-bgpd API', '127.0.0.1:50151');
   const withOptions = (command: Command) =>

@@ -10,7 +10,7 @@ metadata: { name: pods }
 spec: { cidr: 10.9.0.0/28, blockSize: 29 }
 `;
 
-test('margayctl ipam against a real etcd: show, show --ip, release, check', async () => {
+test('margayctl ipam against a real etcd: show, show --ip, release, check, gc', async () => {
   const etcd = await EtcdServer.start();
   const store = new EtcdDatastore({ endpoints: etcd.endpoints });
   try {
@@ -36,6 +36,22 @@ test('margayctl ipam against a real etcd: show, show --ip, release, check', asyn
       stderr: '',
       stdout: 'Checked 1 allocated addresses: no problems found.\n',
     });
+    // No WorkloadEndpoint uses pod-b's address and no Node resource exists for node-1.
+    const second = await ipam.lookupHandle('pod-b');
+    expect(
+      await ipam.assign({
+        handle: 'k8s-pod-network.c1',
+        node: 'node-1',
+        attributes: { node: 'node-1', namespace: 'ns', pod: 'gone', containerID: 'c1' },
+      }),
+    ).toMatchObject({ borrowed: false });
+    expect((await ctl(['ipam', 'gc'])).stdout).toMatch(
+      /^Freed 10\.9\.0\.\d+ \(handle k8s-pod-network\.c1, block 10\.9\.0\.0\/29\): no WorkloadEndpoint uses it\nReleased 1 block\(s\) of deleted node node-1\n$/,
+    );
+    expect(await ipam.lookupHandle('pod-b')).toEqual(second);
+    expect((await ctl(['ipam', 'show', '--show-borrowed'])).stdout).toBe(
+      'IP   BORROWING-NODE   BLOCK   BLOCK OWNER   TYPE   ALLOCATED-TO\n',
+    );
   } finally {
     await store.close();
     await etcd.stop();

@@ -1,3 +1,4 @@
+import { resourceKey } from '@margay/api';
 import { MemoryDatastore } from '@margay/datastore';
 import { Ipam, ipamKeys } from '@margay/ipam';
 import { runCli, sharedView } from '../testing';
@@ -79,6 +80,75 @@ describe('margayctl ipam', () => {
     }
   });
 
+  test('show --show-borrowed: calicoctl columns, one row per borrowed address', async () => {
+    expect((await ctl('ipam', 'show', '--show-borrowed')).stdout).toBe(
+      'IP   BORROWING-NODE   BLOCK   BLOCK OWNER   TYPE   ALLOCATED-TO\n',
+    );
+    // A pool of one block: node-1 claims it, node-2 can only borrow.
+    const tiny =
+      'apiVersion: projectcalico.org/v3\nkind: IPPool\nmetadata: { name: tiny }\nspec: { cidr: 10.2.0.0/26 }\n';
+    expect(
+      await runCli(['apply', '-f', '-'], { stdin: tiny, openDatastore: () => sharedView(store) }),
+    ).toMatchObject({ code: 0 });
+    await ipam.assign({ handle: 'own', node: 'node-1', pools: ['tiny'], attributes: { node: 'node-1' } });
+    const pod = await ipam.assign({
+      handle: 'k8s-pod-network.c1',
+      node: 'node-2',
+      pools: ['tiny'],
+      attributes: { node: 'node-2', namespace: 'shop', pod: 'cart', containerID: 'c1' },
+    });
+    const tunnel = await ipam.assign({
+      handle: 'ipip-tunnel-addr-node-2',
+      node: 'node-2',
+      use: 'Tunnel',
+      pools: ['tiny'],
+      attributes: { node: 'node-2', type: 'ipipTunnelAddress' },
+    });
+    expect([pod, tunnel].map((a) => [a.ip, a.borrowed])).toEqual([
+      ['10.2.0.1', true],
+      ['10.2.0.2', true],
+    ]);
+
+    expect((await ctl('ipam', 'show', '--show-borrowed')).stdout.split('\n')).toEqual([
+      'IP         BORROWING-NODE   BLOCK         BLOCK OWNER   TYPE                ALLOCATED-TO',
+      '10.2.0.1   node-2           10.2.0.0/26   node-1        pod                 shop/cart',
+      '10.2.0.2   node-2           10.2.0.0/26   node-1        ipipTunnelAddress   ipip-tunnel-addr-node-2',
+      '',
+    ]);
+  });
+
+  test("gc: frees leaked addresses and deleted nodes' blocks; --dry-run only tells", async () => {
+    await store.put(
+      resourceKey('Node', 'node-1'),
+      JSON.stringify({ apiVersion: 'margay.io/v1', kind: 'Node', metadata: { name: 'node-1' }, spec: {} }),
+    );
+    const leaked = await ipam.assign({
+      handle: 'k8s-pod-network.c1',
+      node: 'node-1',
+      attributes: { node: 'node-1', namespace: 'shop', pod: 'cart', containerID: 'c1' },
+    });
+    // No pod or tunnel attributes: GC has no owner to ask about and keeps it.
+    await ipam.assign({ handle: 'kept', node: 'node-gone', attributes: { node: 'node-gone' } });
+    const before = await store.list(ipamKeys.root);
+
+    expect(await ctl('ipam', 'gc', '--dry-run')).toEqual({
+      code: 0,
+      stderr: '',
+      stdout:
+        `Would free ${leaked.ip} (handle k8s-pod-network.c1, block 10.1.0.0/26): no WorkloadEndpoint uses it\n` +
+        'Would release 1 block(s) of deleted node node-gone\n',
+    });
+    expect(await store.list(ipamKeys.root)).toEqual(before);
+
+    expect((await ctl('ipam', 'gc')).stdout).toBe(
+      `Freed ${leaked.ip} (handle k8s-pod-network.c1, block 10.1.0.0/26): no WorkloadEndpoint uses it\n` +
+        'Released 1 block(s) of deleted node node-gone\n',
+    );
+    expect(await ipam.lookupIp(leaked.ip)).toBeUndefined();
+    expect((await ipam.lookupHandle('kept')).length).toBe(1);
+    expect((await ctl('ipam', 'gc')).stdout).toBe('No leaked addresses or blocks of deleted nodes found.\n');
+  });
+
   test('show: bad flags are usage errors', async () => {
     const bad = await ctl('ipam', 'show', '--ip', '10.1.0.300');
     expect(bad).toMatchObject({ code: 2, stdout: '' });
@@ -86,6 +156,13 @@ describe('margayctl ipam', () => {
     const both = await ctl('ipam', 'show', '--ip', '10.1.0.1', '--show-blocks');
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('cannot be used with');
+    for (const flags of [
+      ['--ip', '10.1.0.1', '--show-borrowed'],
+      ['--show-blocks', '--show-borrowed'],
+      ['--ip', 'fe80::1%eth0'],
+    ]) {
+      expect((await ctl('ipam', 'show', ...flags)).code).toBe(2);
+    }
   });
 
   test('check: clean, then a leaked address makes it exit 1 with a list', async () => {

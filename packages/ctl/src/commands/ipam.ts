@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
-import type { Datastore } from '@margay/datastore';
-import { type AllocationBlock, type CheckReport, Ipam, ipamKeys, type PoolUsage } from '@margay/ipam';
+import { type CheckReport, type GcReport, type IpAllocation, Ipam, type PoolUsage } from '@margay/ipam';
 import { Option } from 'commander';
 import { addConnectionOptions, type ConnectionOptions, type RegisterCommand } from '../context';
 import { CommandError, UsageError } from '../errors';
@@ -8,29 +7,39 @@ import { renderTable } from '../table';
 
 interface ShowOptions extends ConnectionOptions {
   showBlocks?: boolean;
+  showBorrowed?: boolean;
   ip?: string;
 }
 
-/** `ipam show`, `ipam check` and `ipam release`: calicoctl's IPAM commands on margay's IPAM state. */
+/** `ipam show`, `check`, `release` and `gc`: calicoctl's IPAM commands on margay's IPAM state. */
 export const registerIpamCommand: RegisterCommand = (program, context) => {
   const ipam = program.command('ipam').description('show, check and repair IP address allocations');
 
   addConnectionOptions(
     ipam
       .command('show')
-      .description('addresses in use per IP pool (and block), or who holds one address')
+      .description('addresses in use per IP pool (and block), borrowed addresses, or who holds one address')
       .option('--show-blocks', 'one row per allocation block too')
       .addOption(
-        new Option('--ip <ip>', 'whether this address is in use, and by whom').conflicts('showBlocks'),
+        new Option('--show-borrowed', 'addresses nodes took from blocks affine to other nodes').conflicts(
+          'showBlocks',
+        ),
+      )
+      .addOption(
+        new Option('--ip <ip>', 'whether this address is in use, and by whom').conflicts([
+          'showBlocks',
+          'showBorrowed',
+        ]),
       ),
   ).action(async (options: ShowOptions) => {
     const ip = options.ip;
     if (ip !== undefined) checkIp(ip);
-    const text = await context.withDatastore(options, async (store) =>
-      ip === undefined
-        ? renderUsage(await new Ipam(store).usage(), options.showBlocks ?? false)
-        : renderAllocation(ip, await findAllocation(store, ip)),
-    );
+    const text = await context.withDatastore(options, async (store) => {
+      const ipam = new Ipam(store);
+      if (ip !== undefined) return renderAllocation(ip, await ipam.lookupIp(ip));
+      if (options.showBorrowed) return renderBorrowed(await ipam.borrowed());
+      return renderUsage(await ipam.usage(), options.showBlocks ?? false);
+    });
     context.io.stdout.write(text);
   });
 
@@ -53,10 +62,25 @@ export const registerIpamCommand: RegisterCommand = (program, context) => {
     if (!released) throw new CommandError([`IP ${options.ip} is not allocated; nothing was released`]);
     context.io.stdout.write(`Released IP ${options.ip}\n`);
   });
+
+  addConnectionOptions(
+    ipam
+      .command('gc')
+      .description(
+        "free addresses no WorkloadEndpoint uses and tunnel addresses of deleted nodes; release deleted nodes' blocks",
+      )
+      .option('--dry-run', 'only print what would be freed'),
+  ).action(async (options: ConnectionOptions & { dryRun?: boolean }) => {
+    const dryRun = options.dryRun ?? false;
+    const report = await context.withDatastore(options, (store) => new Ipam(store).gcLeaks({ dryRun }));
+    context.io.stdout.write(renderGc(report, dryRun));
+  });
 };
 
 function checkIp(ip: string): void {
-  if (isIP(ip) === 0) throw new UsageError(`--ip ${JSON.stringify(ip)} is not an IP address`);
+  // Zone ids (fe80::1%eth0) name an interface, not an address IPAM could hold.
+  if (isIP(ip) === 0 || ip.includes('%'))
+    throw new UsageError(`--ip ${JSON.stringify(ip)} is not an IP address`);
 }
 
 /** calicoctl's `ipam show` table: one row per pool, and per block with `showBlocks`. */
@@ -82,12 +106,7 @@ function withPercent(count: number, total: number): string {
   return `${count} (${shown}%)`;
 }
 
-export interface Allocation {
-  handle: string;
-  attributes: Record<string, string>;
-}
-
-export function renderAllocation(ip: string, allocation: Allocation | undefined): string {
+export function renderAllocation(ip: string, allocation: IpAllocation | undefined): string {
   if (!allocation) return `IP ${ip} is not assigned\n`;
   const attributes = Object.entries(allocation.attributes).sort(([a], [b]) => a.localeCompare(b));
   return [
@@ -100,55 +119,38 @@ export function renderAllocation(ip: string, allocation: Allocation | undefined)
     .join('');
 }
 
-/** Who holds `ip`: found in the block that contains it. */
-async function findAllocation(store: Datastore, ip: string): Promise<Allocation | undefined> {
-  const address = ipValue(ip);
-  for (const { value } of (await store.list(ipamKeys.blocks(address.family))).items) {
-    const block = JSON.parse(value) as AllocationBlock;
-    const ordinal = ordinalIn(block.cidr, address);
-    if (ordinal === undefined) continue;
-    const index = block.allocations[ordinal];
-    const attribute = index === null || index === undefined ? undefined : block.attributes[index];
-    return attribute && { handle: attribute.handle_id, attributes: attribute.secondary };
-  }
-  return undefined;
+/** calicoctl's `ipam show --show-borrowed` table. */
+export function renderBorrowed(allocations: IpAllocation[]): string {
+  const rows = allocations.map((allocation) => {
+    const { node = '', type, namespace, pod, containerID } = allocation.attributes;
+    return [
+      allocation.ip,
+      node,
+      allocation.block,
+      allocation.blockOwner ?? '(none)',
+      type ?? (pod !== undefined ? 'pod' : containerID !== undefined ? 'container' : '(unknown)'),
+      pod !== undefined ? `${namespace ?? ''}/${pod}` : (containerID ?? allocation.handle),
+    ];
+  });
+  return renderTable(['IP', 'BORROWING-NODE', 'BLOCK', 'BLOCK OWNER', 'TYPE', 'ALLOCATED-TO'], rows);
 }
 
-interface IpValue {
-  family: 4 | 6;
-  value: bigint;
+/** One line per freed address and per deleted node, in the past tense or, on a dry run, the conditional. */
+export function renderGc(report: GcReport, dryRun: boolean): string {
+  const [free, release] = dryRun ? ['Would free', 'Would release'] : ['Freed', 'Released'];
+  const why = { 'no-endpoint': 'no WorkloadEndpoint uses it', 'node-deleted': 'its node is deleted' };
+  const lines = [
+    ...report.freed.map(
+      (leak) => `${free} ${leak.ip} (handle ${leak.handle}, block ${leak.block}): ${why[leak.reason]}`,
+    ),
+    ...report.releasedNodes.map(
+      ({ node, blocks }) => `${release} ${blocks} block(s) of deleted node ${node}`,
+    ),
+  ];
+  return lines.length === 0
+    ? 'No leaked addresses or blocks of deleted nodes found.\n'
+    : lines.map((line) => `${line}\n`).join('');
 }
-
-/** The address's position in `cidr`, if it lies there. */
-function ordinalIn(cidr: string, address: IpValue): number | undefined {
-  const [base = '', prefix = ''] = cidr.split('/');
-  const start = ipValue(base);
-  if (start.family !== address.family) return undefined;
-  const size = 1n << BigInt((address.family === 4 ? 32 : 128) - Number(prefix));
-  const offset = address.value - start.value;
-  return offset >= 0n && offset < size ? Number(offset) : undefined;
-}
-
-/** An address (already checked with isIP) as a number. */
-function ipValue(text: string): IpValue {
-  if (isIP(text) === 4) return { family: 4, value: v4Groups(text).reduce(shiftIn(8), 0n) };
-  const groups = (part: string) =>
-    part === ''
-      ? []
-      : part.split(':').flatMap((group) => {
-          if (!group.includes('.')) return [Number.parseInt(group, 16)];
-          const [a = 0, b = 0, c = 0, d = 0] = v4Groups(group);
-          return [a * 256 + b, c * 256 + d];
-        });
-  const [head = '', tail] = text.split('%')[0]!.split('::');
-  const start = groups(head);
-  const end = tail === undefined ? [] : groups(tail);
-  const all = [...start, ...new Array<number>(8 - start.length - end.length).fill(0), ...end];
-  return { family: 6, value: all.reduce(shiftIn(16), 0n) };
-}
-
-const v4Groups = (text: string) => text.split('.').map(Number);
-const shiftIn = (bits: number) => (value: bigint, group: number) => (value << BigInt(bits)) + BigInt(group);
 
 /** One line per problem `ipam check` found, then a summary. */
 function describeProblems(report: CheckReport): string[] {

@@ -1,0 +1,56 @@
+// Decoding of the datastore values the route calc stage consumes. Each decoder throws an error
+// naming the key and what is wrong, so a corrupt value can be reported and ignored.
+
+import { decodeResource, isKind } from '@margay/api';
+import { parsePrefix } from '@margay/dataplane';
+import type { KeyValue } from '@margay/datastore';
+import { cidrOfKey } from '@margay/ipam';
+
+/** What routing needs to know of one WorkloadEndpoint. */
+export interface EndpointRoutes {
+  readonly node: string;
+  readonly interfaceName: string;
+  /** The endpoint's addresses as canonical prefixes, e.g. "10.0.1.5/32". */
+  readonly ipNetworks: readonly string[];
+}
+
+export function decodeEndpoint(kv: KeyValue): EndpointRoutes {
+  try {
+    const resource = decodeResource(kv.value);
+    if (!isKind(resource, 'WorkloadEndpoint')) {
+      throw new Error(`expected a WorkloadEndpoint, found a ${resource.kind}`);
+    }
+    const { node, interfaceName, ipNetworks } = resource.spec;
+    return {
+      node,
+      interfaceName,
+      ipNetworks: ipNetworks.map((net, index) => parsePrefix(net, `spec.ipNetworks[${index}]`).text),
+    };
+  } catch (error) {
+    throw new Error(`${kv.key}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The block an affinity key claims, or undefined unless the claim is confirmed (Calico's
+ * affinity states also include `pending` and released claims marked deleted).
+ */
+export function decodeAffinity(kv: KeyValue): string | undefined {
+  let cidr: string;
+  let value: unknown;
+  try {
+    cidr = parsePrefix(cidrOfKey(kv.key), 'block').text;
+    value = JSON.parse(kv.value);
+  } catch (error) {
+    throw new Error(`${kv.key}: ${(error as Error).message}`);
+  }
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as { state?: unknown }).state !== 'string'
+  ) {
+    throw new Error(`${kv.key}: an affinity must be an object with a string "state", got ${kv.value}`);
+  }
+  const affinity = value as { state: string; deleted?: unknown };
+  return affinity.state === 'confirmed' && affinity.deleted !== true ? cidr : undefined;
+}

@@ -1,0 +1,90 @@
+import { type RecordedCommand, RecordingRunner } from '@margay/dataplane';
+import type { Datastore, WatchEvent, WatchOptions } from '@margay/datastore';
+import { Felix } from './felix';
+import { affinityKey, CONFIRMED, endpointDocument, keyValue, waitFor } from './testing';
+
+/** A datastore whose watches the test drives by hand. */
+class ScriptedWatches implements Pick<Datastore, 'watch'> {
+  readonly handlers = new Map<string, WatchOptions>();
+  closed = 0;
+
+  watch(prefix: string, options: WatchOptions) {
+    this.handlers.set(prefix, options);
+    return { close: async () => void this.closed++ };
+  }
+
+  emit(prefixStart: string, event: WatchEvent): void {
+    const entry = [...this.handlers].find(([prefix]) => prefix.startsWith(prefixStart));
+    if (entry === undefined) throw new Error(`no watch on ${prefixStart}`);
+    entry[1].onEvent(event);
+  }
+}
+
+const ENDPOINTS = '/margay/resources/v1/workloadendpoints/';
+const AFFINITIES = '/margay/ipam/v2/host/node-a/';
+
+function kernel(command: RecordedCommand) {
+  if (command.argv.join(' ') === 'ip -j link show') {
+    return { stdout: JSON.stringify([{ ifname: 'mgweb', flags: ['UP'] }]) };
+  }
+  return {};
+}
+
+describe('Felix', () => {
+  test('reads interfaces, programs nothing before both watches are in sync, then programs the snapshot', async () => {
+    const datastore = new ScriptedWatches();
+    const runner = new RecordingRunner(kernel);
+    const felix = new Felix({ datastore, nodeName: 'node-a', runner, routeDebounceMs: 0 });
+    await felix.start();
+    try {
+      expect([...datastore.handlers.keys()]).toEqual([ENDPOINTS, AFFINITIES]);
+      const web = endpointDocument({
+        name: 'web',
+        node: 'node-a',
+        interfaceName: 'mgweb',
+        ipNetworks: ['10.0.1.5/32'],
+      });
+      datastore.emit(ENDPOINTS, { type: 'put', kv: keyValue(web.key, web.value, 2) });
+      datastore.emit(ENDPOINTS, { type: 'in-sync', revision: 2 });
+      const block = affinityKey('node-a', '10.0.1.0/26');
+      datastore.emit(AFFINITIES, { type: 'put', kv: keyValue(block, CONFIRMED, 3) });
+      expect(felix.inSync).toBe(false);
+      // Let anything felix might have started run before looking.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(runner.commands.map((c) => c.argv.join(' '))).toEqual(['ip -j link show']);
+
+      datastore.emit(AFFINITIES, { type: 'in-sync', revision: 3 });
+      expect(felix.inSync).toBe(true);
+      await waitFor('the first batch', () => runner.batches().length === 1);
+      expect(runner.batches()).toEqual([
+        'route replace blackhole 10.0.1.0/26 proto 78 table 254 metric 0\n' +
+          'route replace 10.0.1.5/32 dev mgweb scope link proto 78 table 254 metric 0\n',
+      ]);
+
+      datastore.emit(AFFINITIES, {
+        type: 'delete',
+        key: block,
+        prev: keyValue(block, CONFIRMED, 3),
+        revision: 4,
+      });
+      await waitFor('the second batch', () => runner.batches().length === 2);
+      expect(runner.batches()[1]).toBe('route del 10.0.1.0/26 proto 78 table 254 metric 0\n');
+    } finally {
+      await felix.stop();
+    }
+    expect(datastore.closed).toBe(2);
+    // Stopping removes nothing.
+    expect(runner.batches()).toHaveLength(2);
+  });
+
+  test('rejects a bad node name and a second start', async () => {
+    const runner = new RecordingRunner(kernel);
+    expect(() => new Felix({ datastore: new ScriptedWatches(), nodeName: 'Node A', runner })).toThrow(
+      /Node name/,
+    );
+    const felix = new Felix({ datastore: new ScriptedWatches(), nodeName: 'node-a', runner });
+    await felix.start();
+    await expect(felix.start()).rejects.toThrow('Felix cannot start: it is already started');
+    await felix.stop();
+  });
+});

@@ -1,0 +1,256 @@
+import type { DaemonConfig } from '@margay/bgp';
+import { type BgpSnapshot, bgpServerConfig } from './bgp-peers';
+import { testBgpConfiguration, testNode, testPeer, testPool } from './testing';
+
+const meshOff = testBgpConfiguration('default', { nodeToNodeMeshEnabled: false });
+const pool = testPool('pool-a', '10.244.0.0/16');
+
+function snapshot(overrides: Partial<BgpSnapshot>): BgpSnapshot {
+  return {
+    nodeName: 'n1',
+    nodes: [],
+    configurations: [],
+    peers: [],
+    affineBlocks: [],
+    pools: [pool],
+    ...overrides,
+  };
+}
+
+const threeNodes = [
+  testNode('n1', { ipv4Address: '10.0.0.2/24' }),
+  testNode('n2', { ipv4Address: '10.0.0.3/24' }),
+  testNode('n3', { ipv4Address: '10.0.0.10/24' }),
+];
+
+/** One line per peer: address, AS, port and the flags that are set. */
+function peerLines(config: DaemonConfig): string[] {
+  return config.peers.map((p) =>
+    [
+      `${p.address}:${p.port} as ${p.asNumber}`,
+      p.passive ? 'passive' : 'active',
+      ...(p.routeReflectorClient ? ['rr-client'] : []),
+      ...(p.localAddress === undefined ? [] : [`from ${p.localAddress}`]),
+    ].join(' '),
+  );
+}
+
+describe('bgpServerConfig: peers', () => {
+  const cases: { name: string; input: Partial<BgpSnapshot>; peers: string[] }[] = [
+    {
+      name: 'full mesh of three: passive towards addresses that sort higher as strings',
+      input: { nodes: threeNodes },
+      peers: [
+        // '10.0.0.10' < '10.0.0.2' as strings, as Calico compares them.
+        '10.0.0.10:179 as 64512 active from 10.0.0.2',
+        '10.0.0.3:179 as 64512 passive from 10.0.0.2',
+      ],
+    },
+    {
+      name: 'the other end of each mesh pair takes the opposite role',
+      input: { nodeName: 'n3', nodes: threeNodes },
+      peers: ['10.0.0.2:179 as 64512 passive from 10.0.0.10', '10.0.0.3:179 as 64512 passive from 10.0.0.10'],
+    },
+    {
+      name: 'a deleted node is no longer a peer',
+      input: { nodes: threeNodes.filter((n) => n.metadata.name !== 'n3') },
+      peers: ['10.0.0.3:179 as 64512 passive from 10.0.0.2'],
+    },
+    {
+      name: 'nodes without a BGP address take no part',
+      input: { nodes: [...threeNodes.slice(0, 2), testNode('n4', undefined)] },
+      peers: ['10.0.0.3:179 as 64512 passive from 10.0.0.2'],
+    },
+    {
+      name: 'AS overrides on nodes and the global AS number',
+      input: {
+        nodes: [
+          testNode('n1', { ipv4Address: '10.0.0.2/24' }),
+          testNode('n2', { ipv4Address: '10.0.0.3/24', asNumber: 65001 }),
+        ],
+        configurations: [testBgpConfiguration('default', { asNumber: 65000 })],
+      },
+      peers: ['10.0.0.3:179 as 65001 passive from 10.0.0.2'],
+    },
+    {
+      name: 'listenPort is the port of every node peer',
+      input: {
+        nodes: threeNodes.slice(0, 2),
+        configurations: [testBgpConfiguration('default', { listenPort: 1179 })],
+      },
+      peers: ['10.0.0.3:1179 as 64512 passive from 10.0.0.2'],
+    },
+    {
+      name: 'a node with a route reflector cluster id leaves the mesh (seen from a mesh member)',
+      input: {
+        nodes: [
+          ...threeNodes.slice(0, 2),
+          testNode('n3', { ipv4Address: '10.0.0.10/24', routeReflectorClusterID: '1.0.0.1' }),
+        ],
+      },
+      peers: ['10.0.0.3:179 as 64512 passive from 10.0.0.2'],
+    },
+    {
+      name: 'a node with a route reflector cluster id leaves the mesh (seen from the reflector)',
+      input: {
+        nodeName: 'n3',
+        nodes: [
+          ...threeNodes.slice(0, 2),
+          testNode('n3', { ipv4Address: '10.0.0.10/24', routeReflectorClusterID: '1.0.0.1' }),
+        ],
+      },
+      peers: [],
+    },
+    {
+      name: 'global peerIP peer, with and without a port',
+      input: {
+        nodes: threeNodes.slice(0, 1),
+        peers: [
+          testPeer('tor', { peerIP: '192.0.2.1', asNumber: 65100 }),
+          testPeer('tor-alt', { peerIP: '192.0.2.2:1790', asNumber: 65100, sourceAddress: 'None' }),
+        ],
+      },
+      peers: ['192.0.2.1:179 as 65100 active from 10.0.0.2', '192.0.2.2:1790 as 65100 active'],
+    },
+    {
+      name: 'per-node peers: node and nodeSelector',
+      input: {
+        nodes: [testNode('n1', { ipv4Address: '10.0.0.2/24' }, { rack: 'r1' })],
+        peers: [
+          testPeer('mine', { node: 'n1', peerIP: '192.0.2.1', asNumber: 65100 }),
+          testPeer('other-node', { node: 'n2', peerIP: '192.0.2.2', asNumber: 65100 }),
+          testPeer('my-rack', { nodeSelector: "rack == 'r1'", peerIP: '192.0.2.3', asNumber: 65101 }),
+          testPeer('other-rack', { nodeSelector: "rack == 'r2'", peerIP: '192.0.2.4', asNumber: 65101 }),
+        ],
+      },
+      peers: ['192.0.2.1:179 as 65100 active from 10.0.0.2', '192.0.2.3:179 as 65101 active from 10.0.0.2'],
+    },
+    {
+      name: 'peerSelector peers other nodes with their own AS and the passive rule',
+      input: {
+        configurations: [meshOff],
+        nodes: [
+          testNode('n1', { ipv4Address: '10.0.0.2/24' }, { rr: 'true' }),
+          testNode('n2', { ipv4Address: '10.0.0.3/24', asNumber: 65002 }, { rr: 'true' }),
+          testNode('n3', { ipv4Address: '10.0.0.1/24' }),
+        ],
+        peers: [testPeer('to-rr', { nodeSelector: 'all()', peerSelector: "rr == 'true'" })],
+      },
+      peers: ['10.0.0.3:179 as 65002 passive from 10.0.0.2'],
+    },
+    {
+      name: 'an explicit peer replaces the mesh session to the same address',
+      input: {
+        nodes: threeNodes.slice(0, 2),
+        peers: [testPeer('n2-special', { peerIP: '10.0.0.3:1790', asNumber: 64512 })],
+      },
+      peers: ['10.0.0.3:1790 as 64512 passive from 10.0.0.2'],
+    },
+  ];
+
+  it.each(cases)('$name', ({ input, peers }) => {
+    expect(peerLines(bgpServerConfig(snapshot(input), { installRoutes: false }))).toEqual(peers);
+  });
+});
+
+describe('bgpServerConfig: route reflectors with the mesh off', () => {
+  // Two reflectors in one cluster, two clients; every node peers with the reflectors.
+  const nodes = [
+    testNode('rr1', { ipv4Address: '10.0.0.1/24', routeReflectorClusterID: '244.0.0.1' }, { rr: 'true' }),
+    testNode('rr2', { ipv4Address: '10.0.0.2/24', routeReflectorClusterID: '244.0.0.1' }, { rr: 'true' }),
+    testNode('c1', { ipv4Address: '10.0.0.11/24' }),
+    testNode('c2', { ipv4Address: '10.0.0.12/24' }),
+  ];
+  const peers = [
+    testPeer('to-rr', { nodeSelector: 'all()', peerSelector: "rr == 'true'" }),
+    testPeer('rr-to-clients', { nodeSelector: "rr == 'true'", peerSelector: '!has(rr)' }),
+  ];
+  const configOf = (nodeName: string) =>
+    bgpServerConfig(snapshot({ nodeName, nodes, peers, configurations: [meshOff] }), {
+      installRoutes: false,
+    });
+
+  it.each([
+    {
+      node: 'rr1',
+      lines: [
+        '10.0.0.11:179 as 64512 passive rr-client from 10.0.0.1',
+        '10.0.0.12:179 as 64512 passive rr-client from 10.0.0.1',
+        // Same cluster: the other reflector is a plain iBGP peer, not a client.
+        '10.0.0.2:179 as 64512 passive from 10.0.0.1',
+      ],
+    },
+    {
+      node: 'c1',
+      lines: ['10.0.0.1:179 as 64512 active from 10.0.0.11', '10.0.0.2:179 as 64512 passive from 10.0.0.11'],
+    },
+  ])('$node', ({ node, lines }) => {
+    expect(peerLines(configOf(node))).toEqual(lines);
+  });
+
+  it('gives reflectors their cluster id and clients none', () => {
+    expect(configOf('rr2').routeReflector).toEqual({ clusterId: '244.0.0.1' });
+    expect(configOf('c2').routeReflector).toBeUndefined();
+  });
+});
+
+describe('bgpServerConfig: speaker settings and originated prefixes', () => {
+  const nodes = [testNode('n1', { ipv4Address: '10.0.0.2/24', asNumber: 65010 }), threeNodes[1]!];
+
+  it('takes AS, router id and listen address from the node and the configuration', () => {
+    const config = bgpServerConfig(
+      snapshot({
+        nodes,
+        configurations: [
+          testBgpConfiguration('default', { asNumber: 65000, listenPort: 1179 }),
+          testBgpConfiguration('node.n1', { bindMode: 'NodeIP' }),
+          testBgpConfiguration('node.n2', { listenPort: 2179 }),
+        ],
+      }),
+      { installRoutes: true },
+    );
+    expect(config).toMatchObject({
+      asNumber: 65010,
+      routerId: '10.0.0.2',
+      listen: { address: '10.0.0.2', port: 1179 },
+      api: false,
+      fib: { enabled: true },
+    });
+    expect(config.peers[0]).toMatchObject({ asNumber: 65000, import: 'all', export: 'all' });
+  });
+
+  it('originates affine blocks of exported pools and the service ranges, nothing borrowed', () => {
+    const config = bgpServerConfig(
+      snapshot({
+        nodes,
+        pools: [
+          pool,
+          testPool('no-export', '10.245.0.0/16', { disableBGPExport: true }),
+          testPool('disabled', '10.246.0.0/16', { disabled: true }),
+        ],
+        affineBlocks: ['10.244.1.0/26', '10.244.0.64/26', '10.245.0.0/26', '10.246.0.0/26', '10.247.0.0/26'],
+        configurations: [
+          testBgpConfiguration('default', {
+            serviceClusterIPs: [{ cidr: '10.96.0.0/12' }],
+            serviceExternalIPs: [{ cidr: '192.0.2.0/24' }],
+            serviceLoadBalancerIPs: [{ cidr: '198.51.100.0/24' }],
+          }),
+        ],
+      }),
+      { installRoutes: false },
+    );
+    expect(config.originate).toEqual([
+      '10.244.0.64/26',
+      '10.244.1.0/26',
+      '10.96.0.0/12',
+      '192.0.2.0/24',
+      '198.51.100.0/24',
+    ]);
+  });
+
+  it('refuses a node that has no BGP address yet, naming it', () => {
+    expect(() =>
+      bgpServerConfig(snapshot({ nodes: [testNode('n1', undefined)] }), { installRoutes: false }),
+    ).toThrow('node n1: no Node resource with spec.bgp.ipv4Address yet');
+  });
+});
