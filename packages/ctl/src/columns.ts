@@ -84,7 +84,8 @@ const TABLES: Record<Kind, KindColumns> = {
   WorkloadEndpoint: {
     columns: [
       name,
-      field('WORKLOAD', 'spec.workload'),
+      // Kubernetes endpoints name their pod, other orchestrators their workload.
+      { header: 'WORKLOAD', value: (r) => show(valueAt(r, 'spec.workload') ?? valueAt(r, 'spec.pod')) },
       field('NODE', 'spec.node'),
       field('NETWORKS', 'spec.ipNetworks'),
       field('INTERFACE', 'spec.interfaceName'),
