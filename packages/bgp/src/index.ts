@@ -12,6 +12,9 @@ export {
   type DaemonConfig,
   type LogLevel,
   type PeerSettings,
+  type PolicyConfig,
+  type PrefixListEntry,
+  type PrefixListPolicy,
   validateConfig,
 } from './config/schema';
 // FIB sync (src/fib): best paths into the kernel through @margay/dataplane's route writer.

@@ -216,7 +216,47 @@ describe('bgpServerConfig: speaker settings and originated prefixes', () => {
       api: false,
       fib: { enabled: true },
     });
-    expect(config.peers[0]).toMatchObject({ asNumber: 65000, import: 'all', export: 'all' });
+    expect(config.peers[0]).toMatchObject({
+      asNumber: 65000,
+      import: 'all',
+      export: { prefixes: [{ prefix: '10.244.0.0/16', le: 32 }], action: 'accept' },
+    });
+  });
+
+  it('exports to every peer only routes inside exported pools and service ranges', () => {
+    const config = bgpServerConfig(
+      snapshot({
+        nodes: threeNodes,
+        pools: [
+          pool,
+          testPool('v6', 'fd00:10::/48'),
+          testPool('no-export', '10.245.0.0/16', { disableBGPExport: true }),
+          testPool('disabled', '10.246.0.0/16', { disabled: true }),
+        ],
+        configurations: [
+          testBgpConfiguration('default', {
+            serviceClusterIPs: [{ cidr: '10.96.0.0/12' }],
+            serviceLoadBalancerIPs: [{ cidr: '10.244.0.0/16' }],
+          }),
+        ],
+      }),
+      { installRoutes: false },
+    );
+    const expected = {
+      prefixes: [
+        { prefix: '10.244.0.0/16', le: 32 },
+        { prefix: 'fd00:10::/48', le: 128 },
+        { prefix: '10.96.0.0/12', le: 32 },
+      ],
+      action: 'accept',
+    };
+    expect(config.peers.map((p) => p.export)).toEqual([expected, expected]);
+    expect(config.peers.map((p) => p.import)).toEqual(['all', 'all']);
+  });
+
+  it('exports nothing when no pool is exported and no service range is set', () => {
+    const config = bgpServerConfig(snapshot({ nodes: threeNodes, pools: [] }), { installRoutes: false });
+    expect(config.peers.map((p) => p.export)).toEqual(['none', 'none']);
   });
 
   it('originates affine blocks of exported pools and the service ranges, nothing borrowed', () => {

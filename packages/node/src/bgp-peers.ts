@@ -14,7 +14,7 @@ import {
   parseSelector,
   selectorMatches,
 } from '@margay/api';
-import { type DaemonConfig, validateConfig } from '@margay/bgp';
+import { type DaemonConfig, type PrefixListPolicy, validateConfig } from '@margay/bgp';
 
 const BGP_PORT = 179;
 
@@ -53,8 +53,10 @@ interface PeerDocument {
   routeReflectorClient: boolean;
   connectRetryTime: number;
   import: 'all';
-  export: 'all';
+  export: ExportPolicy;
 }
+
+type ExportPolicy = PrefixListPolicy | 'none';
 
 /**
  * The speaker configuration of `snapshot.nodeName`. Throws if that node has no IPv4 BGP address
@@ -69,7 +71,14 @@ export function bgpServerConfig(snapshot: BgpSnapshot, options: BgpConfigOptions
     throw new Error(`node ${snapshot.nodeName}: no Node resource with spec.bgp.ipv4Address yet`);
   }
   const nodePort = settings.listenPort ?? BGP_PORT;
-  const context: PeerContext = { self, nodes, nodePort };
+  const exportedPools = snapshot.pools.filter((p) => !p.spec.disabled && !p.spec.disableBGPExport);
+  const services = serviceCidrs(settings);
+  const context: PeerContext = {
+    self,
+    nodes,
+    nodePort,
+    exportPolicy: clusterRoutes(exportedPools, services),
+  };
 
   // Explicit peers first: where one names the same address as the mesh, its settings win.
   const peers = new Map<string, PeerDocument>();
@@ -93,7 +102,7 @@ export function bgpServerConfig(snapshot: BgpSnapshot, options: BgpConfigOptions
     routerId: self.address,
     listen: { address: settings.bindMode === 'NodeIP' ? self.address : '0.0.0.0', port: nodePort },
     api: false,
-    originate: originatedPrefixes(snapshot, settings),
+    originate: originatedPrefixes(snapshot.affineBlocks, exportedPools, services),
     peers: [...peers.values()].sort((a, b) => (a.address < b.address ? -1 : 1)),
     routeReflector: self.clusterId === undefined ? undefined : { clusterId: self.clusterId },
     fib: { enabled: options.installRoutes },
@@ -133,6 +142,7 @@ interface PeerContext {
   readonly nodes: readonly BgpNode[];
   /** The port other nodes listen on (they share the BGPConfiguration). */
   readonly nodePort: number;
+  readonly exportPolicy: ExportPolicy;
 }
 
 function explicitPeers(resource: BGPPeer, context: PeerContext): PeerDocument[] {
@@ -163,7 +173,7 @@ function peerTo(
   asNumber: number,
   port: number,
   localAddress: string | undefined,
-  { self, nodes }: PeerContext,
+  { self, nodes, exportPolicy }: PeerContext,
 ): PeerDocument {
   const node = nodes.find((n) => n.address === address);
   return {
@@ -176,9 +186,10 @@ function peerTo(
       self.clusterId !== undefined && asNumber === self.asNumber && node?.clusterId !== self.clusterId,
     // Calico's bgp_template value: a peer that comes up later is reached within seconds.
     connectRetryTime: 5,
-    // Peers of any AS get our cluster routes and may send us theirs (RFC 8212 would block eBGP).
+    // Like Calico's BIRD: import everything (RFC 8212 would block eBGP), export only cluster
+    // routes, so that what an external peer sends us is never passed on to another.
     import: 'all',
-    export: 'all',
+    export: exportPolicy,
   };
 }
 
@@ -188,21 +199,40 @@ function splitPeerIp(peerIP: string): { address: string; port: number | undefine
   return match ? { address: match[1]!, port: Number(match[2]) } : { address: peerIP, port: undefined };
 }
 
-/**
- * Our affine blocks inside enabled pools that allow BGP export, then the service ranges of the
- * configuration. Borrowed addresses in other nodes' blocks are theirs to announce.
- */
-function originatedPrefixes(snapshot: BgpSnapshot, settings: BGPConfigurationSpec): string[] {
-  const exported = snapshot.pools.filter((p) => !p.spec.disabled && !p.spec.disableBGPExport);
-  const blocks = snapshot.affineBlocks.filter((block) =>
-    exported.some((pool) => cidrWithin(block, pool.spec.cidr)),
-  );
-  const services = [
+function serviceCidrs(settings: BGPConfigurationSpec): string[] {
+  return [
     ...(settings.serviceClusterIPs ?? []),
     ...(settings.serviceExternalIPs ?? []),
     ...(settings.serviceLoadBalancerIPs ?? []),
   ].map((s) => s.cidr);
+}
+
+/**
+ * Our affine blocks inside enabled pools that allow BGP export, then the service ranges.
+ * Borrowed addresses in other nodes' blocks are theirs to announce.
+ */
+function originatedPrefixes(
+  affineBlocks: readonly string[],
+  exportedPools: readonly IPPool[],
+  services: readonly string[],
+): string[] {
+  const blocks = affineBlocks.filter((block) =>
+    exportedPools.some((pool) => cidrWithin(block, pool.spec.cidr)),
+  );
   return [...new Set([...blocks.sort(), ...services])];
+}
+
+/**
+ * What we send every peer: routes inside exported pools and service ranges, down to single
+ * addresses (blocks, borrowed /32s, per-service routes) — ours and, as a reflector, other nodes'.
+ */
+function clusterRoutes(exportedPools: readonly IPPool[], services: readonly string[]): ExportPolicy {
+  const cidrs = [...new Set([...exportedPools.map((p) => p.spec.cidr), ...services])];
+  if (cidrs.length === 0) return 'none';
+  return {
+    prefixes: cidrs.map((prefix) => ({ prefix, le: isIPv4(prefix.split('/')[0]!) ? 32 : 128 })),
+    action: 'accept',
+  };
 }
 
 function cidrWithin(inner: string, outer: string): boolean {

@@ -48,6 +48,35 @@ test('RFC 8212: eBGP peers default to no import and no export, iBGP peers to all
   expect(explicit).toMatchObject({ import: 'all', export: 'all' });
 });
 
+test('prefix-list policies are read with the action filled in', () => {
+  const config = parseConfig(
+    `asNumber: 65000
+routerId: 10.0.0.1
+peers:
+  - address: 127.0.0.2
+    asNumber: 65001
+    import: all
+    export:
+      prefixes:
+        - { prefix: 10.244.0.0/16, le: 32 }
+        - { prefix: "fd00:10::/48", ge: 64, le: 128 }
+        - { prefix: 10.96.0.0/12 }
+`,
+    'bgpd.yaml',
+  );
+  expect(config.peers[0]).toMatchObject({
+    import: 'all',
+    export: {
+      prefixes: [
+        { prefix: '10.244.0.0/16', le: 32 },
+        { prefix: 'fd00:10::/48', ge: 64, le: 128 },
+        { prefix: '10.96.0.0/12' },
+      ],
+      action: 'accept',
+    },
+  });
+});
+
 test('a minimal file gets the default listener and API', () => {
   const config = parseConfig('asNumber: 64512\nrouterId: 192.0.2.1\n', 'min.yaml');
   expect(config.listen).toEqual({ address: '0.0.0.0', port: 179 });
@@ -80,7 +109,43 @@ test.each([
   ],
   [
     'peers:\n  - { address: 127.0.0.2, asNumber: 1, import: some }',
-    'bgpd.yaml: peers[0].import: must be "all" or "none"',
+    'bgpd.yaml: peers[0].import: must be "all", "none" or { prefixes: [...] }',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, export: { prefixes: [] } }',
+    'bgpd.yaml: peers[0].export.prefixes: must list at least one prefix (use "none" to match nothing)',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, export: { prefixes: [{ prefix: 10.0.0.0/8, ge: 4 }] } }',
+    'bgpd.yaml: peers[0].export.prefixes[0].ge: must be 8..32 for 10.0.0.0/8',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, export: { prefixes: [{ prefix: 10.0.0.0/8, ge: 24, le: 16 }] } }',
+    'bgpd.yaml: peers[0].export.prefixes[0].le: must be 24..32 for 10.0.0.0/8',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, import: { prefixes: [{ prefix: 10.0.0.0/8 }, { prefix: "2001:db8::/32", le: 129 }] } }',
+    'bgpd.yaml: peers[0].import.prefixes[1].le: must be 0..128',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, import: { prefixes: [{ prefix: 10.0.0.0/8, le: 33 }] } }',
+    'bgpd.yaml: peers[0].import.prefixes[0].le: must be 8..32 for 10.0.0.0/8',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, import: { prefixes: [{ prefix: 10.0.0.1/8 }] } }',
+    'bgpd.yaml: peers[0].import.prefixes[0].prefix: "10.0.0.1/8" has host bits set (did you mean 10.0.0.0/8?)',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, import: { prefixes: [{ prefix: 10.0.0.0/8, ge: 8.5 }] } }',
+    'bgpd.yaml: peers[0].import.prefixes[0].ge: must be an integer',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, import: { prefixes: [{ prefix: 10.0.0.0/8 }], action: reject } }',
+    'bgpd.yaml: peers[0].import.action: must be "accept"',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, import: { prefix: 10.0.0.0/8 } }',
+    'bgpd.yaml: peers[0].import: Unrecognized key: "prefix"',
   ],
   [
     'peers:\n  - { address: 127.0.0.2, asNumber: 1, familes: [ipv4] }',

@@ -3,6 +3,7 @@
 
 import { isIP, isIPv4 } from 'node:net';
 import { z } from 'zod';
+import { Afi } from '../packet/constants';
 import { checkPrefix } from './prefix';
 
 const MAX_AS = 4294967295;
@@ -44,7 +45,50 @@ const prefix = z.string(expected('a prefix')).superRefine((text, ctx) => {
   if ('problem' in checked) ctx.addIssue({ code: 'custom', message: checked.problem });
 });
 
-const policy = z.enum(['all', 'none'], { error: 'must be "all" or "none"' });
+const prefixLength = z
+  .number(expected('a prefix length'))
+  .int({ error: 'must be an integer' })
+  .min(0, { error: 'must be 0..128' })
+  .max(128, { error: 'must be 0..128' });
+
+/** BIRD/FRR semantics: routes inside `prefix` whose length is in [ge ?? its length, le ?? its length]. */
+const prefixListEntry = z
+  .strictObject({ prefix, ge: prefixLength.optional(), le: prefixLength.optional() })
+  .superRefine((entry, ctx) => {
+    const checked = checkPrefix(entry.prefix);
+    if ('problem' in checked) return; // already reported on `prefix`
+    const length = Number(entry.prefix.split('/')[1]);
+    const max = checked.afi === Afi.Ipv4 ? 32 : 128;
+    const ge = entry.ge ?? length;
+    if (entry.ge !== undefined && (ge < length || ge > max)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ge'],
+        message: `must be ${length}..${max} for ${entry.prefix}`,
+      });
+    } else if (entry.le !== undefined && (entry.le < ge || entry.le > max)) {
+      ctx.addIssue({ code: 'custom', path: ['le'], message: `must be ${ge}..${max} for ${entry.prefix}` });
+    }
+  });
+
+const prefixListPolicy = z.strictObject({
+  prefixes: z.array(prefixListEntry, expected('a list of prefix entries')).min(1, {
+    error: 'must list at least one prefix (use "none" to match nothing)',
+  }),
+  action: z.literal('accept', { error: 'must be "accept"' }).default('accept'),
+});
+
+const policyName = z.enum(['all', 'none'], { error: 'must be "all", "none" or { prefixes: [...] }' });
+
+/** Chosen by shape rather than z.union, so that a bad prefix list reports its own fields. */
+const policy = z.unknown().transform((input, ctx): PolicyConfig => {
+  const schema = typeof input === 'object' && input !== null ? prefixListPolicy : policyName;
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues)
+    ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  return z.NEVER;
+});
 const family = z.enum(['ipv4', 'ipv6'], { error: 'must be "ipv4" or "ipv6"' });
 
 const hostPort = z.string(expected('HOST:PORT')).superRefine((text, ctx) => {
@@ -121,10 +165,15 @@ type FilePeer = z.infer<typeof peerSchema>;
 export type LogLevel = FileConfig['logLevel'];
 export type Family = z.infer<typeof family>;
 
+export type PrefixListEntry = z.infer<typeof prefixListEntry>;
+/** Accepts the routes any entry matches, rejects the rest. */
+export type PrefixListPolicy = z.infer<typeof prefixListPolicy>;
+export type PolicyConfig = z.infer<typeof policyName> | PrefixListPolicy;
+
 /** One neighbor with every default filled in, including the RFC 8212 policies. */
 export interface PeerSettings extends Omit<FilePeer, 'import' | 'export'> {
-  readonly import: 'all' | 'none';
-  readonly export: 'all' | 'none';
+  readonly import: PolicyConfig;
+  readonly export: PolicyConfig;
 }
 
 export interface DaemonConfig extends Omit<FileConfig, 'peers' | 'nextHop'> {

@@ -46,7 +46,10 @@ export function sessionConfig(peer: PeerSettings, config: DaemonConfig): BgpPeer
 
 /**
  * Equal keys: the neighbor's session would be set up the same way, so it may keep running. The
- * import policy is left out: a change to it needs only a route refresh.
+ * import policy is left out: a change to it needs only a route refresh. The export policy is in:
+ * the table cannot re-evaluate one peer's Adj-RIB-Out (an update group's is shared, and what the
+ * old policy sent but the new one rejects would need withdrawing), so a new export policy resets
+ * the session, which then starts from the table under the new policy.
  */
 export function peerKey(peer: PeerSettings, config: DaemonConfig): string {
   return JSON.stringify([sessionConfig(peer, config), { ...peer, import: undefined }]);

@@ -19,6 +19,7 @@ import { LOCAL_PEER } from '../table/peer';
 import { type BestChange, Rib } from '../table/rib';
 import { type FibSink, noopFibSink } from './fib-sink';
 import { familyName, peerKey, sessionConfig, wireFamily } from './peer-settings';
+import { PolicyCompiler, samePolicy } from './policy';
 import { matchesFilter, type RibFilter, type RouteView, routeView } from './routes';
 
 export interface BgpServerOptions {
@@ -91,6 +92,7 @@ export class BgpServer {
   /** Prefixes we announce: from the configuration and added through the API. */
   private readonly originated = new Set<string>();
   private nextIndex = 1;
+  private readonly policies = new PolicyCompiler();
   private flushScheduled = false;
   private stopWatchingRib: (() => void) | null = null;
   private closed = false;
@@ -227,7 +229,7 @@ export class BgpServer {
         reset.push(address);
       } else {
         kept.push(address);
-        if (settings.import !== managed.settings.import) {
+        if (!samePolicy(settings.import, managed.settings.import)) {
           this.changeImportPolicy(managed, settings);
           refreshed.push(address);
         }
@@ -242,6 +244,7 @@ export class BgpServer {
     const after = new Set(next.originate.map(canonicalPrefix));
     for (const prefix of before) if (!after.has(prefix)) this.deletePath(prefix);
     for (const prefix of after) if (!before.has(prefix)) this.addPath(prefix);
+    this.policies.retain(next.peers.flatMap((p) => [p.import, p.export]));
     const result = { kept, refreshed, reset, removed, added };
     this.log.info('configuration reloaded', result);
     return result;
@@ -285,7 +288,7 @@ export class BgpServer {
   /** An import policy change needs a reset only from an established peer that cannot refresh. */
   private canChangeImportInPlace(managed: ManagedPeer, settings: PeerSettings): boolean {
     const negotiated = managed.bgp.status().negotiated;
-    return settings.import === managed.settings.import || !negotiated || negotiated.routeRefresh;
+    return samePolicy(settings.import, managed.settings.import) || !negotiated || negotiated.routeRefresh;
   }
 
   /**
@@ -295,7 +298,7 @@ export class BgpServer {
   private changeImportPolicy(managed: ManagedPeer, settings: PeerSettings): void {
     managed.settings = settings;
     if (!managed.inRib) return;
-    this.rib.setImportPolicy(managed.index, settings.import);
+    this.rib.setImportPolicy(managed.index, this.policies.compile(settings.import));
     if (managed.bgp.state === FsmState.Established) this.refresh(settings.address);
   }
 
@@ -369,8 +372,8 @@ export class BgpServer {
         asn: settings.asNumber,
         routerId: negotiated.peerBgpId,
         routeReflectorClient: settings.routeReflectorClient,
-        importPolicy: settings.import,
-        exportPolicy: settings.export,
+        importPolicy: this.policies.compile(settings.import),
+        exportPolicy: this.policies.compile(settings.export),
         nextHopSelf: settings.nextHopSelf,
         families: negotiated.families,
         fourOctetAs: negotiated.context.fourOctetAs,
