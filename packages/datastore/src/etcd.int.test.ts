@@ -7,13 +7,13 @@ import {
   removeTempDir,
   requireCommand,
   type TestCertificates,
+  waitFor,
 } from '@margay/testkit';
 import { EtcdDatastore } from './etcd';
 import type { EtcdConfig } from './etcd-config';
 import { describeDatastoreContract } from './testing/contract';
 import { WatchRecorder } from './testing/recorder';
 import { TcpProxy } from './testing/tcp-proxy';
-import { waitFor } from './testing/wait';
 import { DatastoreUnavailableError } from './types';
 
 let server: EtcdServer;

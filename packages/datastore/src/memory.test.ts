@@ -1,7 +1,7 @@
+import { waitFor } from '@margay/testkit';
 import { MemoryDatastore } from './memory';
 import { describeDatastoreContract } from './testing/contract';
 import { WatchRecorder } from './testing/recorder';
-import { waitFor } from './testing/wait';
 
 describeDatastoreContract('MemoryDatastore', async () => {
   const store = new MemoryDatastore();

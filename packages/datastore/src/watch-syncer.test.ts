@@ -1,4 +1,4 @@
-import { waitFor } from './testing/wait';
+import { waitFor } from '@margay/testkit';
 import type { KeyValue, ListResult, WatchEvent } from './types';
 import { type RawWatchListener, type WatchBackend, WatchSyncer } from './watch-syncer';
 

@@ -3,9 +3,9 @@
 
 import { type CommandRunner, NetworkNamespace } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
-import { EtcdServer, requireCommand, requireRoot } from '@margay/testkit';
+import { EtcdServer, requireCommand, requireRoot, waitFor } from '@margay/testkit';
 import { Felix } from './felix';
-import { affinityKey, CONFIRMED, endpointDocument, type TestEndpoint, waitFor } from './testing';
+import { affinityKey, CONFIRMED, endpointDocument, type TestEndpoint } from './testing';
 
 const NODE = 'node-a';
 const web: TestEndpoint = { name: 'web', node: NODE, interfaceName: 'mgweb', ipNetworks: ['10.65.0.5/32'] };

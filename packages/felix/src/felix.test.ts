@@ -1,7 +1,8 @@
 import { type RecordedCommand, RecordingRunner } from '@margay/dataplane';
 import type { Datastore, WatchEvent, WatchOptions } from '@margay/datastore';
+import { waitFor } from '@margay/testkit';
 import { Felix } from './felix';
-import { affinityKey, CONFIRMED, endpointDocument, keyValue, waitFor } from './testing';
+import { affinityKey, CONFIRMED, endpointDocument, keyValue } from './testing';
 
 /** A datastore whose watches the test drives by hand. */
 class ScriptedWatches implements Pick<Datastore, 'watch'> {

@@ -38,15 +38,3 @@ export function affinityKey(node: string, cidr: string): string {
 export function keyValue(key: string, value: string, revision: number): KeyValue {
   return { key, value, createRevision: revision, modRevision: revision, version: 1 };
 }
-
-/**
- * Polls until `condition` holds. The limit only keeps a broken test from hanging: it asserts
- * nothing about speed.
- */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -7,7 +7,7 @@ import { encodeResource, type Resource, resourceKey } from '@margay/api';
 import { type BgpServer, FsmState } from '@margay/bgp';
 import { EtcdDatastore } from '@margay/datastore';
 import { Ipam } from '@margay/ipam';
-import { EtcdServer, freePort, requireCommand } from '@margay/testkit';
+import { EtcdServer, freePort, requireCommand, waitFor } from '@margay/testkit';
 import { BgpAgent } from './bgp-agent';
 import { testBgpConfiguration, testNode, testPool } from './testing';
 
@@ -48,11 +48,6 @@ async function write(store: EtcdDatastore, resource: Resource): Promise<void> {
   await store.put(resourceKey(resource.kind, resource.metadata.name), encodeResource(resource));
 }
 
-/** Polls until `probe` holds; the Jest timeout ends a wait that never succeeds. */
-async function until(probe: () => boolean): Promise<void> {
-  while (!probe()) await new Promise((resolve) => setTimeout(resolve, 50));
-}
-
 const serverOf = (agent: BgpAgent): BgpServer => {
   if (!agent.server) throw new Error('the agent has not started its speaker');
   return agent.server;
@@ -71,7 +66,7 @@ test('sessions and routes follow what is written to etcd, without restarting any
 
   const [a1, a2] = [startAgent('n1'), startAgent('n2')];
   // Until the n1–n2 mesh session is up on both sides.
-  await until(() => established(a1, 2) && established(a2, 1));
+  await waitFor('the n1–n2 mesh session', () => established(a1, 2) && established(a2, 1));
   const [speaker1, speaker2] = [serverOf(a1), serverOf(a2)];
   const n1ToN2Since = sessionTo(a1, 2)!.since;
 
@@ -79,19 +74,27 @@ test('sessions and routes follow what is written to etcd, without restarting any
   const a3 = startAgent('n3');
   await write(admin, testNode('n3', { ipv4Address: `${address(3)}/8` }));
   // Until n3 is meshed with n1 and n2.
-  await until(() => established(a1, 3) && established(a2, 3) && established(a3, 1));
+  await waitFor(
+    'sessions to the new node n3',
+    () => established(a1, 3) && established(a2, 3) && established(a3, 1),
+  );
   expect(sessionTo(a1, 2)!.since).toEqual(n1ToN2Since);
 
   // A deleted node: its sessions go.
   await admin.delete(resourceKey('Node', 'n3'));
   // Until n1 and n2 drop n3.
-  await until(() => sessionTo(a1, 3) === undefined && sessionTo(a2, 3) === undefined);
+  await waitFor(
+    "the deleted node's sessions to go",
+    () => sessionTo(a1, 3) === undefined && sessionTo(a2, 3) === undefined,
+  );
 
   // A new block affine to n1: n1 originates it and n2 learns it from n1.
   const { block } = await new Ipam(admin).assign({ handle: 'pod-1', node: 'n1' });
   expect(block.startsWith('10.244.')).toBe(true);
   // Until n2 has the block from n1.
-  await until(() => [...speaker2.routes({ prefix: block })].some((r) => r.fromPeer === address(1) && r.best));
+  await waitFor("the block to reach n2's RIB", () =>
+    [...speaker2.routes({ prefix: block })].some((r) => r.fromPeer === address(1) && r.best),
+  );
 
   expect(serverOf(a1)).toBe(speaker1);
   expect(serverOf(a2)).toBe(speaker2);

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeResource, resourceKey } from '@margay/api';
 import { EtcdDatastore } from '@margay/datastore';
-import { EtcdServer, freePort, requireCommand } from '@margay/testkit';
+import { EtcdServer, freePort, requireCommand, waitFor } from '@margay/testkit';
 import { statusKey } from './status';
 import { testBgpConfiguration } from './testing';
 
@@ -33,11 +33,6 @@ afterAll(async () => {
   await store?.close();
   await etcd?.stop();
 });
-
-/** Polls until `probe` resolves true; the Jest timeout ends a wait that never succeeds. */
-async function until(probe: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await probe())) await new Promise((resolve) => setTimeout(resolve, 100));
-}
 
 const ready = (port: number) =>
   fetch(`http://127.0.0.1:${port}/readiness`).then(
@@ -68,12 +63,12 @@ test('bin/margay-node runs until SIGTERM, then exits 0 having revoked its status
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
 
-  await until(() => ready(healthPort));
+  await waitFor('readiness', () => ready(healthPort));
   expect((await store!.get(statusKey(NODE_NAME)))?.lease).toBeDefined();
 
   child.kill('SIGHUP');
   // Until the hangup is logged; the node must still be ready afterwards.
-  await until(() => stderr.includes('SIGHUP: nothing to reload'));
+  await waitFor('the SIGHUP log line', () => stderr.includes('SIGHUP: nothing to reload'));
   expect(await ready(healthPort)).toBe(true);
 
   child.kill('SIGTERM');

@@ -8,7 +8,7 @@ import { encodeResource, type Resource, resourceKey } from '@margay/api';
 import { NetworkNamespace } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
 import { Ipam } from '@margay/ipam';
-import { EtcdServer, freePort, requireCommand, requireRoot } from '@margay/testkit';
+import { EtcdServer, freePort, requireCommand, requireRoot, waitFor } from '@margay/testkit';
 import { NodeProcess } from './node-process';
 import { statusKey } from './status';
 import { testBgpConfiguration, testPool } from './testing';
@@ -54,11 +54,6 @@ async function write(store: EtcdDatastore, resource: Resource): Promise<void> {
   await store.put(resourceKey(resource.kind, resource.metadata.name), encodeResource(resource));
 }
 
-/** Polls until `probe` resolves true; the Jest timeout ends a wait that never succeeds. */
-async function until(probe: () => Promise<boolean>): Promise<void> {
-  while (!(await probe())) await new Promise((resolve) => setTimeout(resolve, 100));
-}
-
 async function get(url: string): Promise<{ status: number; text: string }> {
   const response = await fetch(url);
   return { status: response.status, text: await response.text() };
@@ -82,14 +77,17 @@ test('the node registers, becomes ready, reports, and stops keeping its routes',
   expect(JSON.parse(registered!.value).spec.bgp.ipv4Address).toBe(NODE_ADDRESS);
 
   // Until the datastore snapshot is in and the speaker runs.
-  await until(async () => (await get(`http://127.0.0.1:${healthPort}/readiness`)).status === 200);
+  await waitFor(
+    'readiness',
+    async () => (await get(`http://127.0.0.1:${healthPort}/readiness`)).status === 200,
+  );
   expect(await get(`http://127.0.0.1:${healthPort}/liveness`)).toEqual({ status: 200, text: 'live\n' });
 
   // A block affine to the node: felix blackholes it in the node's kernel, BGP originates it.
   const { block } = await new Ipam(admin).assign({ handle: 'pod-1', node: NODE_NAME });
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   // Until both have picked the block up.
-  await until(async () => {
+  await waitFor('the metrics', async () => {
     const { text } = await get(metricsUrl);
     return text.includes('\nmargay_felix_routes 1\n') && text.includes('\nmargay_bgp_routes 1\n');
   });

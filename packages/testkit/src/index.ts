@@ -3,3 +3,4 @@ export { EtcdServer, type EtcdServerInfo, type EtcdServerOptions, type EtcdTls }
 export { freePort } from './ports';
 export { requireCommand, requireRoot } from './root';
 export { makeTempDir, removeTempDir } from './tmp';
+export { waitFor } from './wait';

@@ -1,7 +1,8 @@
-// Test helpers: in-process speakers on fresh loopback endpoints, and polling without timing
-// assertions (the Jest timeout bounds every wait).
+// Test helpers: in-process speakers on fresh loopback endpoints, and bounded polling (a limit that
+// only keeps a broken test from hanging, never a timing assertion).
 
 import { loopbackEndpoint } from '@margay/anchors';
+import { waitFor } from '@margay/testkit';
 import { type DaemonConfig, validateConfig } from '../config/schema';
 
 export type Endpoint = { address: string; port: number };
@@ -11,15 +12,9 @@ export function endpoint(): Promise<Endpoint> {
 }
 
 /** Polls `probe` until it returns true; the Jest timeout ends a wait that never succeeds. */
-export async function until(probe: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (;;) {
-    try {
-      if (await probe()) return;
-    } catch (error) {
-      throw new Error(`while waiting for ${what}: ${(error as Error).message}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/** Waits (bounded) for `probe`; the argument order of the speaker tests, over testkit's waitFor. */
+export function until(probe: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  return waitFor(what, probe, 60_000);
 }
 
 export interface PeerSpec {

@@ -1,5 +1,6 @@
 // The Datastore contract as one Jest suite, run against every implementation.
 import { randomUUID } from 'node:crypto';
+import { waitFor } from '@margay/testkit';
 import {
   ConflictError,
   type Datastore,
@@ -8,7 +9,7 @@ import {
   type WatchEvent,
 } from '../types';
 import { byKey, WatchRecorder } from './recorder';
-import { retrying, waitFor } from './wait';
+import { retrying } from './wait';
 
 export interface ContractSubject {
   /** The store under test. */
