@@ -6,6 +6,7 @@ export { type DocumentIssue, ResourceValidationError } from './errors';
 export { K8S_NETWORKING_API_VERSION, K8S_POLICY_NAME_PREFIX, K8S_POLICY_ORDER } from './k8s-network-policy';
 export { RESOURCE_KEY_ROOT, resourceKey, resourcePrefix } from './keys';
 export { KINDS, type Kind, type KindInfo, kindInfo, lookupKind } from './kinds';
+export { formatIp, type IpAddress, parseIp } from './net';
 export { parseResources } from './parse';
 export { isKind, type ResourceOfKind } from './resource-kinds';
 export {

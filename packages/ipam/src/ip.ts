@@ -1,6 +1,7 @@
-// Addresses as bigints, so that IPv4 and IPv6 share one code path for block arithmetic.
+// Addresses as bigints, so that IPv4 and IPv6 share one code path for block arithmetic. Parsing and
+// formatting are @margay/api's; this module adds the block arithmetic IPAM needs.
 
-import { isIPv4, isIPv6 } from 'node:net';
+import { formatIp as formatAddress, parseIp as parseAddress } from '@margay/api';
 
 export type Family = 4 | 6;
 
@@ -18,46 +19,15 @@ export interface Cidr {
 
 const BITS: Record<Family, number> = { 4: 32, 6: 128 };
 
+/** A plain IPv4 or IPv6 address (no prefix, no zone), parsed by @margay/api. */
 export function parseIp(text: string): Ip | undefined {
-  if (isIPv4(text)) {
-    const value = text.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(octet), 0n);
-    return { family: 4, value };
-  }
-  if (!isIPv6(text) || text.includes('%')) return undefined;
-  let groups: string[];
-  const embeddedV4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  let body = text;
-  if (embeddedV4) {
-    const v4 = parseIp(embeddedV4[1]!)!.value;
-    body = `${text.slice(0, embeddedV4.index)}${(v4 >> 16n).toString(16)}:${(v4 & 0xffffn).toString(16)}`;
-  }
-  const [head = '', tail] = body.split('::');
-  if (tail === undefined) {
-    groups = head.split(':');
-  } else {
-    const left = head === '' ? [] : head.split(':');
-    const right = tail === '' ? [] : tail.split(':');
-    groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  }
-  return { family: 6, value: groups.reduce((acc, group) => (acc << 16n) | BigInt(`0x${group}`), 0n) };
+  const ip = parseAddress(text);
+  return ip && { family: ip.version, value: ip.value };
 }
 
+/** The address in canonical form (RFC 5952 for IPv6). */
 export function formatIp(family: Family, value: bigint): string {
-  if (family === 4) {
-    return [24n, 16n, 8n, 0n].map((shift) => ((value >> shift) & 0xffn).toString()).join('.');
-  }
-  const groups = Array.from({ length: 8 }, (_, i) => (value >> BigInt(112 - 16 * i)) & 0xffffn);
-  // RFC 5952: compress the longest run of two or more zero groups (the first one on a tie).
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let start = 0; start < 8; start++) {
-    let length = 0;
-    while (start + length < 8 && groups[start + length] === 0n) length++;
-    if (length > bestLength) [bestStart, bestLength] = [start, length];
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  return formatAddress({ version: family, value });
 }
 
 /** Parses `address/prefix`; throws a message naming the text if it is not a CIDR. */
