@@ -1,5 +1,5 @@
 // @margay/dataplane — the only code that runs ip, iptables-restore/-save and ipset. Each writer
-// owns exactly the kernel state it tags. This increment: the route table writer.
+// owns exactly the kernel state it tags: routes by proto, iptables rules by hash comment, ipsets by name.
 
 export {
   type CommandResponder,
@@ -10,6 +10,27 @@ export {
   type RecordedCommand,
   RecordingRunner,
 } from './command';
+export {
+  detectBackend,
+  type IptablesBackend,
+  type IptablesBackendMode,
+  type IptablesCommands,
+  iptablesCommands,
+} from './iptables/backend';
+export { IPSET_MAX_ELEMENTS, IpSetManager, type IpSetManagerOptions } from './iptables/ipsets';
+export { CHAIN_PREFIX, HASH_PREFIX, hashRules } from './iptables/rules';
+export { DEFAULT_REFRESH_INTERVAL_MS, Table, type TableOptions } from './iptables/table';
+export type {
+  Chain,
+  IpSetApplyResult,
+  IpSetSpec,
+  IpSets,
+  IpSetType,
+  IptablesTable,
+  Rule,
+  TableApplyResult,
+  TableName,
+} from './iptables/types';
 export { NetworkNamespace } from './netns';
 export { canonicalAddress, type IpFamily, type Prefix, parsePrefix } from './prefix';
 export { type CanonicalRoute, canonicalRoute, type KernelRoute } from './route';

@@ -1,0 +1,257 @@
+import { waitFor } from '@margay/testkit';
+import { RecordingRunner } from '../command';
+import { detectBackend } from './backend';
+import { hashRules } from './rules';
+import { Table } from './table';
+import type { Chain } from './types';
+
+const FOREIGN = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:KUBE-SERVICES - [0:0]
+-A INPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A FORWARD -o docker0 -j DOCKER
+COMMIT
+`;
+
+const dispatch: Chain = {
+  name: 'mg-FORWARD',
+  rules: [
+    { match: '-i mgA', action: '-j mg-fw-mgA' },
+    { match: '', action: '-j DROP', comment: 'Unknown interface' },
+  ],
+};
+const endpoint: Chain = { name: 'mg-fw-mgA', rules: [{ match: '-p tcp --dport 80', action: '-j ACCEPT' }] };
+const hook = [{ match: '', action: '-j mg-FORWARD' }];
+
+/** A runner whose iptables-nft-save prints `state.saved`; every restore is recorded. */
+function fakeKernel(saved: string) {
+  const state = { saved, restoreCode: 0, restoreStderr: '' };
+  const runner = new RecordingRunner((command) => {
+    if (command.argv[0] === 'iptables-nft-save') return { stdout: state.saved };
+    if (command.argv[0] === 'iptables-nft-restore')
+      return { code: state.restoreCode, stderr: state.restoreStderr };
+    return { code: 1, stderr: 'unexpected command' };
+  });
+  const restores = () => runner.commands.filter((c) => c.argv[0] === 'iptables-nft-restore');
+  return { state, runner, restores };
+}
+
+function programmed(): { table: Table; kernel: ReturnType<typeof fakeKernel> } {
+  const kernel = fakeKernel(FOREIGN);
+  const table = new Table({ runner: kernel.runner, name: 'filter', backend: 'nft' });
+  table.updateChains([dispatch, endpoint]);
+  table.setHooks('FORWARD', hook);
+  return { table, kernel };
+}
+
+describe('Table', () => {
+  test('first apply creates our chains and hooks in one noflush restore, never naming foreign chains', async () => {
+    const { table, kernel } = programmed();
+    const result = await table.apply();
+    const [restore] = kernel.restores();
+    expect(kernel.restores()).toHaveLength(1);
+    expect(restore?.argv).toEqual(['iptables-nft-restore', '--noflush', '--wait', '10']);
+    const [d0, d1] = hashRules('mg-FORWARD', dispatch.rules);
+    const [e0] = hashRules('mg-fw-mgA', endpoint.rules);
+    const [h0] = hashRules('FORWARD', hook);
+    expect(restore?.input).toBe(
+      [
+        '*filter',
+        ':mg-FORWARD - [0:0]',
+        ':mg-fw-mgA - [0:0]',
+        `-A mg-FORWARD ${d0?.text}`,
+        `-A mg-FORWARD ${d1?.text}`,
+        `-A mg-fw-mgA ${e0?.text}`,
+        `-I FORWARD 1 ${h0?.text}`,
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+    expect(restore?.input).not.toMatch(/DOCKER|KUBE|:FORWARD|:INPUT/);
+    expect(result).toEqual({ chainsWritten: 3, bytesWritten: Buffer.byteLength(restore?.input ?? '') });
+  });
+
+  test('an apply with nothing changed writes nothing; a changed chain is the only one rewritten', async () => {
+    const { table, kernel } = programmed();
+    await table.apply();
+    expect(await table.apply()).toEqual({ chainsWritten: 0, bytesWritten: 0 });
+    expect(kernel.restores()).toHaveLength(1);
+
+    table.updateChains([
+      { name: 'mg-fw-mgA', rules: [{ match: '-p tcp --dport 443', action: '-j ACCEPT' }] },
+    ]);
+    const result = await table.apply();
+    const input = kernel.restores()[1]?.input ?? '';
+    expect(input).toContain(':mg-fw-mgA - [0:0]');
+    expect(input).toContain('--dport 443');
+    expect(input).not.toContain('mg-FORWARD');
+    expect(result.chainsWritten).toBe(1);
+    expect(result.bytesWritten).toBe(Buffer.byteLength(input));
+  });
+
+  test('adopts matching rules found in the kernel after a restart instead of rewriting them', async () => {
+    const first = programmed();
+    await first.table.apply();
+    const [h0] = hashRules('FORWARD', hook);
+    const saved = FOREIGN.replace(
+      ':KUBE-SERVICES - [0:0]\n',
+      ':KUBE-SERVICES - [0:0]\n:mg-FORWARD - [0:0]\n:mg-fw-mgA - [0:0]\n',
+    )
+      .replace('-A FORWARD -o docker0', `-A FORWARD ${h0?.text}\n-A FORWARD -o docker0`)
+      .replace(
+        'COMMIT',
+        [
+          ...hashRules('mg-FORWARD', dispatch.rules).map((r) => `-A mg-FORWARD ${r.text}`),
+          ...hashRules('mg-fw-mgA', endpoint.rules).map((r) => `-A mg-fw-mgA ${r.text}`),
+          'COMMIT',
+        ].join('\n'),
+      );
+    const second = programmed();
+    second.kernel.state.saved = saved;
+    expect(await second.table.apply()).toEqual({ chainsWritten: 0, bytesWritten: 0 });
+  });
+
+  test('refresh repairs a chain someone changed and moves our hook back to the top', async () => {
+    const { table, kernel } = programmed();
+    await table.apply();
+    const [d0] = hashRules('mg-FORWARD', dispatch.rules);
+    const [h0] = hashRules('FORWARD', hook);
+    // Someone deleted our second dispatch rule and inserted a rule above our hook.
+    kernel.state.saved = FOREIGN.replace(
+      ':KUBE-SERVICES - [0:0]\n',
+      ':KUBE-SERVICES - [0:0]\n:mg-FORWARD - [0:0]\n:mg-fw-mgA - [0:0]\n',
+    )
+      .replace(
+        '-A FORWARD -o docker0',
+        `-A FORWARD -j DOCKER-USER\n-A FORWARD ${h0?.text}\n-A FORWARD -o docker0`,
+      )
+      .replace(
+        'COMMIT',
+        [
+          `-A mg-FORWARD ${d0?.text}`,
+          ...hashRules('mg-fw-mgA', endpoint.rules).map((r) => `-A mg-fw-mgA ${r.text}`),
+          'COMMIT',
+        ].join('\n'),
+      );
+    const result = await table.refresh();
+    const input = kernel.restores()[1]?.input ?? '';
+    expect(input.split('\n')).toEqual([
+      '*filter',
+      ':mg-FORWARD - [0:0]',
+      `-D FORWARD ${h0?.text}`,
+      ...hashRules('mg-FORWARD', dispatch.rules).map((r) => `-A mg-FORWARD ${r.text}`),
+      `-I FORWARD 1 ${h0?.text}`,
+      'COMMIT',
+      '',
+    ]);
+    expect(result.chainsWritten).toBe(2);
+  });
+
+  test('removes stale hooks by value and deletes removed chains only once nothing jumps to them', async () => {
+    const { table, kernel } = programmed();
+    await table.apply();
+    // mg-fw-mgA is no longer wanted, but mg-FORWARD (unchanged) still jumps to it: it must stay.
+    table.removeChains(['mg-fw-mgA']);
+    expect(await table.apply()).toEqual({ chainsWritten: 0, bytesWritten: 0 });
+    // Now the dispatch chain stops jumping to it, and the hook goes away.
+    table.updateChains([{ name: 'mg-FORWARD', rules: [{ match: '', action: '-j DROP' }] }]);
+    table.setHooks('FORWARD', []);
+    const result = await table.apply();
+    const lines = (kernel.restores()[1]?.input ?? '').split('\n');
+    const [h0] = hashRules('FORWARD', hook);
+    expect(lines).toContain(`-D FORWARD ${h0?.text}`);
+    expect(lines).toContain(':mg-fw-mgA - [0:0]');
+    expect(lines.at(-3)).toBe('-X mg-fw-mgA');
+    expect(lines.indexOf('-X mg-fw-mgA')).toBeGreaterThan(lines.indexOf(`-D FORWARD ${h0?.text}`));
+    expect(result.chainsWritten).toBe(3);
+  });
+
+  test('a failed restore names the table and the refused line, and the next apply re-reads the kernel', async () => {
+    const { table, kernel } = programmed();
+    kernel.state.restoreCode = 2;
+    kernel.state.restoreStderr =
+      "iptables-nft-restore v1.8.9 (nf_tables): Chain 'mg-fw-mgA' does not exist\nError occurred at line: 6\nTry `iptables-nft-restore -h' for more information.\n";
+    await expect(table.apply()).rejects.toThrow(
+      /iptables-nft-restore for table 'filter' failed \(2\): .*Chain 'mg-fw-mgA' does not exist.*; input line 6: -A mg-fw-mgA -m comment/,
+    );
+    kernel.state.restoreCode = 0;
+    const saves = () => kernel.runner.commands.filter((c) => c.argv[0] === 'iptables-nft-save').length;
+    const before = saves();
+    await table.apply();
+    expect(saves()).toBe(before + 1);
+  });
+
+  test('the periodic refresh re-reads the kernel and repairs what someone deleted, until stopped', async () => {
+    const kernel = fakeKernel(FOREIGN);
+    const errors: Error[] = [];
+    const table = new Table({
+      runner: kernel.runner,
+      name: 'filter',
+      backend: 'nft',
+      refreshIntervalMs: 10,
+      onRefreshError: (error) => errors.push(error),
+    });
+    table.updateChains([endpoint]);
+    await table.apply();
+    table.startPeriodicRefresh();
+    try {
+      // The kernel never shows our chain (someone keeps deleting it): every refresh rewrites it.
+      await waitFor('two repairs', () => kernel.restores().length >= 3, 5_000);
+    } finally {
+      table.stop();
+    }
+    expect(kernel.restores()[2]?.input).toContain(':mg-fw-mgA - [0:0]');
+    expect(errors).toEqual([]);
+  });
+
+  test('bad input throws naming what is wrong and changes nothing', async () => {
+    const { table, kernel } = programmed();
+    expect(() => table.updateChains([endpoint, { name: 'DOCKER', rules: [] }])).toThrow(
+      /'DOCKER' is not ours/,
+    );
+    expect(() => table.setHooks('mg-FORWARD', hook)).toThrow(/hooks go into kernel chains/);
+    expect(() => table.setHooks('INPUT', [{ match: '', action: ' ' }])).toThrow(
+      /hook 1 in 'INPUT': action is empty/,
+    );
+    expect(() => table.removeChains(['KUBE-SERVICES'])).toThrow(/not ours/);
+    expect(() => new Table({ runner: kernel.runner, name: 'security' as 'raw' })).toThrow(
+      /'security' is not one of/,
+    );
+    await table.apply();
+    expect(kernel.restores()[0]?.input).not.toContain('INPUT');
+  });
+});
+
+describe('detectBackend', () => {
+  const runner = (outputs: Record<string, string>) =>
+    new RecordingRunner((command) => {
+      const stdout = outputs[command.argv.join(' ')];
+      return stdout === undefined ? { code: 127, stderr: 'not found' } : { stdout };
+    });
+
+  test('prefers the backend that already holds rules, like felix', async () => {
+    const kube = '*filter\n:INPUT ACCEPT\n-A INPUT -j KUBE-FIREWALL\nCOMMIT\n';
+    expect(await detectBackend(runner({ 'iptables-legacy-save': kube, 'iptables-nft-save': '' }))).toBe(
+      'legacy',
+    );
+    expect(await detectBackend(runner({ 'iptables-legacy-save': '', 'iptables-nft-save': kube }))).toBe(
+      'nft',
+    );
+  });
+
+  test('on an empty host follows iptables --version, and a forced mode is used as is', async () => {
+    const nft = runner({
+      'iptables-legacy-save': '',
+      'iptables-nft-save': '',
+      'iptables --version': 'iptables v1.8.9 (nf_tables)\n',
+    });
+    expect(await detectBackend(nft)).toBe('nft');
+    const legacy = runner({ 'iptables --version': 'iptables v1.8.7 (legacy)\n' });
+    expect(await detectBackend(legacy)).toBe('legacy');
+    expect(await detectBackend(runner({}), 'legacy')).toBe('legacy');
+    await expect(detectBackend(runner({}))).rejects.toThrow(/force one with the backend option/);
+  });
+});
