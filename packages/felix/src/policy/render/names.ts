@@ -1,0 +1,56 @@
+// Chain names. iptables allows at most 28 characters, and the Table accepts only letters, digits
+// and `_.:+-`. Ids (`<ns>/<name>`, DNS names) are written with `/` as `:` (which no id contains, so
+// this stays one-to-one). Ids that do not fit, or hold other characters, keep a readable head and
+// end in `_` plus a hash of the whole id; a verbatim name never contains `_`, so distinct ids always
+// get distinct names and the same id always the same name.
+
+import { createHash } from 'node:crypto';
+import type { Direction } from './errors';
+
+export const MAX_CHAIN_NAME_LENGTH = 28;
+const HASH_LENGTH = 10;
+const VERBATIM = /^[A-Za-z0-9./-]+$/;
+
+export function lengthLimitedName(prefix: string, id: string, max = MAX_CHAIN_NAME_LENGTH): string {
+  const readable = id.replaceAll('/', ':');
+  if (VERBATIM.test(id) && prefix.length + id.length <= max) return prefix + readable;
+  const hash = createHash('sha256').update(id).digest('hex').slice(0, HASH_LENGTH);
+  const room = max - prefix.length - HASH_LENGTH - 1;
+  if (room < 0) throw new Error(`chain prefix ${JSON.stringify(prefix)} leaves no room for a name`);
+  const head = readable.replace(/[^A-Za-z0-9.:-]/g, '-').slice(0, room);
+  return `${prefix}${head}_${hash}`;
+}
+
+export function policyChainName(direction: Direction, id: string): string {
+  return lengthLimitedName(direction === 'ingress' ? 'mg-pi-' : 'mg-po-', id);
+}
+
+export function profileChainName(direction: Direction, id: string): string {
+  return lengthLimitedName(direction === 'ingress' ? 'mg-pri-' : 'mg-pro-', id);
+}
+
+/** `mg-tw-<iface>` checks traffic to the workload (its ingress policy); `mg-fw-` traffic from it. */
+export function workloadChainName(direction: Direction, interfaceName: string): string {
+  return lengthLimitedName(direction === 'ingress' ? 'mg-tw-' : 'mg-fw-', interfaceName);
+}
+
+export function hostEndpointChainName(direction: Direction, interfaceName: string): string {
+  return lengthLimitedName(direction === 'ingress' ? 'mg-fh-' : 'mg-th-', interfaceName);
+}
+
+export const CHAIN = {
+  forward: 'mg-FORWARD',
+  input: 'mg-INPUT',
+  output: 'mg-OUTPUT',
+  toWorkloadDispatch: 'mg-to-wl-dispatch',
+  fromWorkloadDispatch: 'mg-from-wl-dispatch',
+  workloadToHost: 'mg-wl-to-host',
+  fromHostEndpoint: 'mg-from-host-endpoint',
+  toHostEndpoint: 'mg-to-host-endpoint',
+  failsafeIn: 'mg-failsafe-in',
+  failsafeOut: 'mg-failsafe-out',
+  natOutgoing: 'mg-nat-outgoing',
+} as const;
+
+/** Workload veths are `mg<hash>` (see @margay/cni); every interface with the prefix is ours. */
+export const DEFAULT_INTERFACE_PREFIX = 'mg';

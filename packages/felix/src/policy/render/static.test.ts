@@ -1,0 +1,104 @@
+import { ALL_POOLS_SET, MASQ_POOLS_SET, renderStatic } from './static';
+import { chainNamed, lines } from './testing';
+
+const config = { pools: ['10.65.0.0/16', '10.66.0.0/16', 'fd00::/64'], natOutgoingPools: ['10.65.0.0/16'] };
+
+describe('renderStatic', () => {
+  test('hooks: one rule per kernel chain', () => {
+    const { filter, nat } = renderStatic(config);
+    expect(filter.hooks).toEqual([
+      { kernelChain: 'FORWARD', rules: [{ match: '', action: '-j mg-FORWARD' }] },
+      { kernelChain: 'INPUT', rules: [{ match: '', action: '-j mg-INPUT' }] },
+      { kernelChain: 'OUTPUT', rules: [{ match: '', action: '-j mg-OUTPUT' }] },
+    ]);
+    expect(nat.hooks).toEqual([
+      { kernelChain: 'POSTROUTING', rules: [{ match: '', action: '-j mg-nat-outgoing' }] },
+    ]);
+  });
+
+  test('mg-FORWARD: conntrack, both dispatches, then an explicit ACCEPT of what policy accepted', () => {
+    expect(lines(chainNamed(renderStatic(config).filter.chains, 'mg-FORWARD'))).toEqual([
+      '-i mg+ -m conntrack --ctstate INVALID -j DROP',
+      '-i mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-o mg+ -m conntrack --ctstate INVALID -j DROP',
+      '-o mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-i mg+ -j mg-from-wl-dispatch',
+      '-o mg+ -j mg-to-wl-dispatch',
+      '-i mg+ -m mark --mark 0x10000/0x10000 -j ACCEPT',
+      '-o mg+ -m mark --mark 0x10000/0x10000 -j ACCEPT',
+    ]);
+  });
+
+  test('host traffic: the node reaches its workloads; workload to host goes through egress policy', () => {
+    const { chains } = renderStatic(config).filter;
+    expect(lines(chainNamed(chains, 'mg-OUTPUT'))).toEqual(['-o mg+ -j ACCEPT']);
+    expect(lines(chainNamed(chains, 'mg-INPUT'))).toEqual([
+      '-i mg+ -m conntrack --ctstate INVALID -j DROP',
+      '-i mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-i mg+ -g mg-wl-to-host',
+    ]);
+    expect(lines(chainNamed(chains, 'mg-wl-to-host'))).toEqual(['-j mg-from-wl-dispatch', '-j DROP']);
+    const accepting = renderStatic({ ...config, endpointToHostAction: 'Accept' }).filter.chains;
+    expect(lines(chainNamed(accepting, 'mg-wl-to-host'))).toEqual(['-j mg-from-wl-dispatch', '-j ACCEPT']);
+  });
+
+  test("failsafe ports: Calico's defaults, and configured ones with nets", () => {
+    const { chains } = renderStatic(config).filter;
+    const inbound = lines(chainNamed(chains, 'mg-failsafe-in'));
+    expect(inbound).toContain('-p tcp -m tcp --dport 22 -j ACCEPT');
+    expect(inbound).toContain('-p tcp -m tcp --dport 179 -j ACCEPT');
+    expect(inbound).toContain('-p tcp -m tcp --dport 2379 -j ACCEPT');
+    expect(inbound).toContain('-p tcp -m tcp --dport 6443 -j ACCEPT');
+    expect(inbound).toContain('-p udp -m udp --dport 68 -j ACCEPT');
+    expect(lines(chainNamed(chains, 'mg-failsafe-out'))).toContain('-p udp -m udp --dport 53 -j ACCEPT');
+
+    const custom = renderStatic({
+      ...config,
+      failsafeInbound: [
+        { protocol: 'tcp', port: 22, net: '192.0.2.0/24' },
+        { protocol: 'tcp', port: 23, net: '2001:db8::/32' },
+      ],
+      failsafeOutbound: [{ protocol: 'sctp', port: 9 }],
+    }).filter.chains;
+    expect(lines(chainNamed(custom, 'mg-failsafe-in'))).toEqual([
+      '-p tcp -s 192.0.2.0/24 -m tcp --dport 22 -j ACCEPT',
+    ]);
+    expect(lines(chainNamed(custom, 'mg-failsafe-out'))).toEqual(['-p sctp -m sctp --dport 9 -j ACCEPT']);
+  });
+
+  test('host endpoints: replies and failsafe ports only', () => {
+    const { chains } = renderStatic({ ...config, hostEndpoints: [{ interfaceName: 'eth1' }] }).filter;
+    expect(lines(chainNamed(chains, 'mg-INPUT')).at(-1)).toBe('-j mg-from-host-endpoint');
+    expect(lines(chainNamed(chains, 'mg-OUTPUT')).at(-1)).toBe('-j mg-to-host-endpoint');
+    expect(lines(chainNamed(chains, 'mg-from-host-endpoint'))).toEqual(['-i eth1 -g mg-fh-eth1']);
+    expect(lines(chainNamed(chains, 'mg-to-host-endpoint'))).toEqual(['-o eth1 -g mg-th-eth1']);
+    expect(lines(chainNamed(chains, 'mg-fh-eth1'))).toEqual([
+      '-m conntrack --ctstate INVALID -j DROP',
+      '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-j mg-failsafe-in',
+      '-j DROP',
+    ]);
+    expect(lines(chainNamed(chains, 'mg-th-eth1'))[2]).toBe('-j mg-failsafe-out');
+  });
+
+  test('nat outgoing: masquerade from natOutgoing pools to outside all pools; IPv4 pool sets', () => {
+    const rendered = renderStatic(config);
+    expect(lines(chainNamed(rendered.nat.chains, 'mg-nat-outgoing'))).toEqual([
+      '-m set --match-set mg4-masq-pools src -m set ! --match-set mg4-all-pools dst -j MASQUERADE',
+    ]);
+    expect(rendered.ipSets).toEqual([
+      { spec: ALL_POOLS_SET, members: ['10.65.0.0/16', '10.66.0.0/16'] },
+      { spec: MASQ_POOLS_SET, members: ['10.65.0.0/16'] },
+    ]);
+  });
+
+  test('bad input is rejected, naming the field', () => {
+    expect(() => renderStatic({ ...config, pools: ['10.0.0.0/33'] })).toThrow(/pools\[0\]: "10.0.0.0\/33"/);
+    expect(() => renderStatic({ ...config, failsafeInbound: [{ protocol: 'tcp', port: 0 }] })).toThrow(
+      /mg-failsafe-in port 0: port must be from 1 to 65535/,
+    );
+    expect(() => renderStatic({ ...config, hostEndpoints: [{ interfaceName: 'mg0' }] })).toThrow(
+      /workload interface prefix/,
+    );
+  });
+});

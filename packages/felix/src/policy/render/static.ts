@@ -1,0 +1,240 @@
+// The fixed chains: what hooks our chains into the kernel's, connection tracking, the explicit
+// ACCEPT of what policy allowed, host traffic, failsafe ports and NAT outgoing.
+//
+// filter:
+//   FORWARD → mg-FORWARD: for workload interfaces (`mg+`): INVALID dropped, replies
+//     (ESTABLISHED,RELATED) accepted, then egress policy (from-wl dispatch) and ingress policy
+//     (to-wl dispatch); what policy accepted is ACCEPTed here, so a host whose FORWARD policy is
+//     DROP (Docker sets that) still forwards it. Other traffic is left alone.
+//   INPUT → mg-INPUT: from workloads to the host: replies accepted, then the workload's egress
+//     policy and the endpoint-to-host action; host endpoints: failsafe ports, else dropped.
+//   OUTPUT → mg-OUTPUT: the host may always reach its own workloads (Kubernetes allows ingress
+//     from the pod's node whatever the policy); host endpoints: failsafe ports, else dropped.
+// nat:
+//   POSTROUTING → mg-nat-outgoing: MASQUERADE from natOutgoing pools to outside all pools.
+//
+// Host endpoints have no policy model yet: a listed interface gets felix's behaviour for a host
+// endpoint no policy selects: only replies and the failsafe ports (SSH, BGP, etcd, API server,
+// DNS, DHCP by default) pass, so no policy mistake can cut the node off.
+
+import { FELIX_DEFAULTS, type ProtoPort } from '@margay/api';
+import type { Chain, IpSetSpec, Rule } from '@margay/dataplane';
+import { checkCidr } from './addresses';
+import { checkInterfaceName } from './endpoint';
+import { MARK_ACCEPT, markIsSet } from './marks';
+import { CHAIN, DEFAULT_INTERFACE_PREFIX, hostEndpointChainName } from './names';
+
+export const ALL_POOLS_SET: IpSetSpec = { name: 'mg4-all-pools', type: 'hash:net' };
+export const MASQ_POOLS_SET: IpSetSpec = { name: 'mg4-masq-pools', type: 'hash:net' };
+
+export type EndpointToHostAction = 'Drop' | 'Accept' | 'Return';
+
+export interface StaticConfig {
+  /** Every IP pool's CIDR (IPv6 ones are ignored by this IPv4 renderer). */
+  readonly pools: readonly string[];
+  /** CIDRs of the pools with natOutgoing. */
+  readonly natOutgoingPools: readonly string[];
+  readonly failsafeInbound?: readonly ProtoPort[];
+  readonly failsafeOutbound?: readonly ProtoPort[];
+  /** Host interfaces under host-endpoint protection (failsafe ports only). */
+  readonly hostEndpoints?: readonly { readonly interfaceName: string }[];
+  readonly interfacePrefix?: string;
+  /** What happens to workload → host traffic its egress policy allowed (felix default: Drop). */
+  readonly endpointToHostAction?: EndpointToHostAction;
+}
+
+export interface Hook {
+  /** A kernel chain, e.g. `FORWARD`. */
+  readonly kernelChain: string;
+  readonly rules: readonly Rule[];
+}
+
+export interface RenderedTable {
+  readonly chains: Chain[];
+  readonly hooks: Hook[];
+}
+
+export interface RenderedStatic {
+  readonly filter: RenderedTable;
+  readonly nat: RenderedTable;
+  /** Fixed sets with their full membership. */
+  readonly ipSets: { readonly spec: IpSetSpec; readonly members: string[] }[];
+}
+
+const TO_HOST_ACTION: Record<EndpointToHostAction, string> = {
+  Drop: '-j DROP',
+  Accept: '-j ACCEPT',
+  Return: '-j RETURN',
+};
+
+export function renderStatic(config: StaticConfig): RenderedStatic {
+  const wl = `${config.interfacePrefix ?? DEFAULT_INTERFACE_PREFIX}+`;
+  const hostEndpoints = config.hostEndpoints ?? [];
+  for (const { interfaceName } of hostEndpoints) {
+    checkInterfaceName(interfaceName);
+    if (interfaceName.startsWith(config.interfacePrefix ?? DEFAULT_INTERFACE_PREFIX)) {
+      throw new Error(`host endpoint interface ${interfaceName} has the workload interface prefix`);
+    }
+  }
+  const toHostAction = config.endpointToHostAction ?? FELIX_DEFAULTS.defaultEndpointToHostAction;
+  const conntrack = (flag: '-i' | '-o'): Rule[] => [
+    { match: `${flag} ${wl} -m conntrack --ctstate INVALID`, action: '-j DROP', comment: 'invalid' },
+    {
+      match: `${flag} ${wl} -m conntrack --ctstate RELATED,ESTABLISHED`,
+      action: '-j ACCEPT',
+      comment: 'replies',
+    },
+  ];
+
+  const forward: Chain = {
+    name: CHAIN.forward,
+    rules: [
+      ...conntrack('-i'),
+      ...conntrack('-o'),
+      { match: `-i ${wl}`, action: `-j ${CHAIN.fromWorkloadDispatch}`, comment: 'workload egress policy' },
+      { match: `-o ${wl}`, action: `-j ${CHAIN.toWorkloadDispatch}`, comment: 'workload ingress policy' },
+      {
+        match: `-i ${wl} ${markIsSet(MARK_ACCEPT)}`,
+        action: '-j ACCEPT',
+        comment: 'policy accepted (explicit: FORWARD policy may be DROP)',
+      },
+      {
+        match: `-o ${wl} ${markIsSet(MARK_ACCEPT)}`,
+        action: '-j ACCEPT',
+        comment: 'policy accepted (explicit: FORWARD policy may be DROP)',
+      },
+    ],
+  };
+  const input: Chain = {
+    name: CHAIN.input,
+    rules: [
+      ...conntrack('-i'),
+      { match: `-i ${wl}`, action: `-g ${CHAIN.workloadToHost}` },
+      ...(hostEndpoints.length > 0 ? [{ match: '', action: `-j ${CHAIN.fromHostEndpoint}` }] : []),
+    ],
+  };
+  const workloadToHost: Chain = {
+    name: CHAIN.workloadToHost,
+    rules: [
+      { match: '', action: `-j ${CHAIN.fromWorkloadDispatch}`, comment: 'workload egress policy' },
+      { match: '', action: TO_HOST_ACTION[toHostAction], comment: `endpoint to host: ${toHostAction}` },
+    ],
+  };
+  const output: Chain = {
+    name: CHAIN.output,
+    rules: [
+      {
+        match: `-o ${wl}`,
+        action: '-j ACCEPT',
+        comment: 'the node may reach its own workloads (Kubernetes)',
+      },
+      ...(hostEndpoints.length > 0 ? [{ match: '', action: `-j ${CHAIN.toHostEndpoint}` }] : []),
+    ],
+  };
+
+  const failsafeIn = failsafeChain(
+    CHAIN.failsafeIn,
+    config.failsafeInbound ?? FELIX_DEFAULTS.failsafeInboundHostPorts,
+    '-s',
+  );
+  const failsafeOut = failsafeChain(
+    CHAIN.failsafeOut,
+    config.failsafeOutbound ?? FELIX_DEFAULTS.failsafeOutboundHostPorts,
+    '-d',
+  );
+
+  const hostEndpointChains = hostEndpoints.flatMap(({ interfaceName }) =>
+    (['ingress', 'egress'] as const).map(
+      (direction): Chain => ({
+        name: hostEndpointChainName(direction, interfaceName),
+        rules: [
+          { match: '-m conntrack --ctstate INVALID', action: '-j DROP', comment: 'invalid' },
+          { match: '-m conntrack --ctstate RELATED,ESTABLISHED', action: '-j ACCEPT', comment: 'replies' },
+          { match: '', action: `-j ${direction === 'ingress' ? CHAIN.failsafeIn : CHAIN.failsafeOut}` },
+          { match: '', action: '-j DROP', comment: `host endpoint ${interfaceName}: failsafe ports only` },
+        ],
+      }),
+    ),
+  );
+  const hostEndpointDispatch: Chain[] = [
+    {
+      name: CHAIN.fromHostEndpoint,
+      rules: hostEndpoints.map(({ interfaceName }) => ({
+        match: `-i ${interfaceName}`,
+        action: `-g ${hostEndpointChainName('ingress', interfaceName)}`,
+      })),
+    },
+    {
+      name: CHAIN.toHostEndpoint,
+      rules: hostEndpoints.map(({ interfaceName }) => ({
+        match: `-o ${interfaceName}`,
+        action: `-g ${hostEndpointChainName('egress', interfaceName)}`,
+      })),
+    },
+  ];
+
+  const natOutgoing: Chain = {
+    name: CHAIN.natOutgoing,
+    rules: [
+      {
+        match: `-m set --match-set ${MASQ_POOLS_SET.name} src -m set ! --match-set ${ALL_POOLS_SET.name} dst`,
+        action: '-j MASQUERADE',
+        comment: 'nat outgoing: from natOutgoing pools to outside all pools',
+      },
+    ],
+  };
+
+  return {
+    filter: {
+      chains: [
+        forward,
+        input,
+        workloadToHost,
+        output,
+        failsafeIn,
+        failsafeOut,
+        ...hostEndpointDispatch,
+        ...hostEndpointChains,
+      ],
+      hooks: [
+        { kernelChain: 'FORWARD', rules: [{ match: '', action: `-j ${CHAIN.forward}` }] },
+        { kernelChain: 'INPUT', rules: [{ match: '', action: `-j ${CHAIN.input}` }] },
+        { kernelChain: 'OUTPUT', rules: [{ match: '', action: `-j ${CHAIN.output}` }] },
+      ],
+    },
+    nat: {
+      chains: [natOutgoing],
+      hooks: [{ kernelChain: 'POSTROUTING', rules: [{ match: '', action: `-j ${CHAIN.natOutgoing}` }] }],
+    },
+    ipSets: [
+      { spec: ALL_POOLS_SET, members: ipv4Cidrs('pools', config.pools) },
+      { spec: MASQ_POOLS_SET, members: ipv4Cidrs('natOutgoingPools', config.natOutgoingPools) },
+    ],
+  };
+}
+
+function failsafeChain(name: string, ports: readonly ProtoPort[], netFlag: '-s' | '-d'): Chain {
+  return {
+    name,
+    rules: ports.flatMap((entry, index) => {
+      if (!['tcp', 'udp', 'sctp'].includes(entry.protocol)) {
+        throw new Error(`${name} port ${index}: protocol must be tcp, udp or sctp (got ${entry.protocol})`);
+      }
+      if (!Number.isInteger(entry.port) || entry.port < 1 || entry.port > 65535) {
+        throw new Error(`${name} port ${index}: port must be from 1 to 65535 (got ${entry.port})`);
+      }
+      // An IPv6 net does not apply to this IPv4 table.
+      if (entry.net !== undefined && checkCidr(`${name} port ${index}`, entry.net) === 6) return [];
+      const net = entry.net === undefined ? '' : ` ${netFlag} ${entry.net}`;
+      return {
+        match: `-p ${entry.protocol}${net} -m ${entry.protocol} --dport ${entry.port}`,
+        action: '-j ACCEPT',
+        comment: `failsafe ${entry.protocol}:${entry.port}`,
+      };
+    }),
+  };
+}
+
+function ipv4Cidrs(field: string, cidrs: readonly string[]): string[] {
+  return cidrs.filter((cidr, index) => checkCidr(`${field}[${index}]`, cidr) === 4);
+}
