@@ -2,6 +2,15 @@ import { type RecordedCommand, RecordingRunner } from '@margay/dataplane';
 import type { Datastore, WatchEvent, WatchOptions } from '@margay/datastore';
 import { waitFor } from '@margay/testkit';
 import { Felix } from './felix';
+import { policyChainName } from './policy/render';
+import {
+  FakeIpSets,
+  FakeTable,
+  kubernetesPolicy,
+  namespaceProfile,
+  stored,
+  workload,
+} from './policy/testing';
 import { affinityKey, CONFIRMED, endpointDocument, keyValue } from './testing';
 
 /** A datastore whose watches the test drives by hand. */
@@ -87,5 +96,77 @@ describe('Felix', () => {
     await felix.start();
     await expect(felix.start()).rejects.toThrow('Felix cannot start: it is already started');
     await felix.stop();
+  });
+
+  test('with policy: watches the policy kinds, touches no table before every snapshot, then programs policy', async () => {
+    const datastore = new ScriptedWatches();
+    const runner = new RecordingRunner(kernel);
+    const filter = new FakeTable('filter');
+    const nat = new FakeTable('nat');
+    const ipSets = new FakeIpSets();
+    let started = 0;
+    const felix = new Felix({
+      datastore,
+      nodeName: 'node-a',
+      runner,
+      routeDebounceMs: 0,
+      policy: { dataplane: () => ({ filter, nat, ipSets, start: () => void started++ }), debounceMs: 0 },
+    });
+    await felix.start();
+    try {
+      const prefixes = [...datastore.handlers.keys()];
+      expect(prefixes).toEqual([
+        ENDPOINTS,
+        AFFINITIES,
+        '/margay/resources/v1/hostendpoints/',
+        '/margay/resources/v1/networkpolicies/',
+        '/margay/resources/v1/globalnetworkpolicies/',
+        '/margay/resources/v1/profiles/',
+        '/margay/resources/v1/ippools/',
+      ]);
+      const web = workload({
+        name: 'web',
+        namespace: 'shop',
+        node: 'node-a',
+        interfaceName: 'mgweb',
+        ip: '10.0.1.5',
+        labels: { app: 'web' },
+      });
+      const denyAll = kubernetesPolicy('shop', 'deny-all', { podSelector: {}, policyTypes: ['Ingress'] });
+      datastore.emit(ENDPOINTS, { type: 'put', kv: stored(web) });
+      datastore.emit('/margay/resources/v1/profiles/', { type: 'put', kv: stored(namespaceProfile('shop')) });
+      datastore.emit('/margay/resources/v1/networkpolicies/', { type: 'put', kv: stored(denyAll) });
+      for (const prefix of prefixes.filter((p) => p !== AFFINITIES && !p.includes('ippools'))) {
+        datastore.emit(prefix, { type: 'in-sync', revision: 5 });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(felix.policyInSync).toBe(false);
+      expect(filter.applies + nat.applies + ipSets.calls.length + started).toBe(0);
+
+      datastore.emit('/margay/resources/v1/ippools/', { type: 'in-sync', revision: 5 });
+      expect(felix.policyInSync).toBe(true);
+      await waitFor('the first policy apply', () => felix.policyStats()?.applies === 1);
+      expect(started).toBe(1);
+      const ingress = filter.ruleTexts('mg-tw-mgweb');
+      const policyChain = policyChainName('ingress', 'np.shop.knp.default.deny-all');
+      expect(ingress).toContainEqual(expect.stringContaining(`-j ${policyChain}`));
+      expect(felix.policyStats()).toMatchObject({ localEndpoints: 1, activePolicies: 1, activeProfiles: 1 });
+
+      // The policy goes: the endpoint chain is rewritten and the policy chains removed.
+      datastore.emit('/margay/resources/v1/networkpolicies/', {
+        type: 'delete',
+        key: denyAll.key,
+        prev: stored(denyAll),
+        revision: 6,
+      });
+      await waitFor('the second policy apply', () => felix.policyStats()?.applies === 2);
+      expect(filter.ruleTexts('mg-tw-mgweb').some((text) => text.includes('mg-pi-'))).toBe(false);
+      expect([...filter.chains.keys()].some((name) => name.startsWith('mg-pi-'))).toBe(false);
+      // Routes are unaffected by policy: the affinity watch has not synced, so no route was written.
+      expect(runner.batches()).toEqual([]);
+    } finally {
+      await felix.stop();
+    }
+    expect(datastore.closed).toBe(7);
   });
 });

@@ -5,11 +5,15 @@
 // (debounced) and the kernel is reconciled periodically. Stopping leaves the routes in place so
 // that a restarting felix does not interrupt pod traffic.
 
-import { resourceKey, resourcePrefix } from '@margay/api';
-import type { CommandRunner } from '@margay/dataplane';
+import { type Kind, resourceKey, resourcePrefix } from '@margay/api';
+import { type CommandRunner, IpSetManager, type IpSets, type IptablesTable, Table } from '@margay/dataplane';
 import type { Datastore, Watch, WatchEvent } from '@margay/datastore';
 import { ipamKeys } from '@margay/ipam';
 import { RouteCalculator, type RouteSource } from './calc/route-calculator';
+import { PolicyCalculator, type PolicySource } from './policy/calc/policy-calculator';
+import { DEFAULT_RENDERER } from './policy/default-renderer';
+import { PolicyManager, type PolicyManagerStats } from './policy/policy-manager';
+import type { PolicyRenderer } from './policy/renderer';
 import { readUpInterfaces } from './routes/interfaces';
 import { RouteManager } from './routes/route-manager';
 
@@ -32,6 +36,64 @@ export interface FelixOptions {
   /** How often the interfaces are re-read, so a workload waiting for its veth gets its route. Default 1 s. */
   readonly interfacePollIntervalMs?: number;
   readonly log?: FelixLogger;
+  /** Enforces network policy in iptables and ipsets when set (absent: routes only). */
+  readonly policy?: FelixPolicyOptions;
+}
+
+/** The kernel state the policy manager programs. */
+export interface PolicyDataplane {
+  readonly filter: IptablesTable;
+  readonly nat: IptablesTable;
+  readonly ipSets: IpSets;
+  /** Called once programming begins (e.g. to start periodic refreshes), and at stop. */
+  start?(): void;
+  stop?(): void;
+}
+
+export interface FelixPolicyOptions {
+  /** Builds the tables and sets. Default: iptables Tables (filter, nat) and an IpSetManager on the runner. */
+  readonly dataplane?: (runner: CommandRunner) => PolicyDataplane;
+  /** The rule renderer. Default: ./policy/render. */
+  readonly renderer?: PolicyRenderer;
+  /** How long policy changes gather before one apply. Default 10 ms. */
+  readonly debounceMs?: number;
+  /** Wait before retrying a failed apply. Default 1 s. */
+  readonly retryMs?: number;
+}
+
+/** The kinds policy watches besides WorkloadEndpoint (which routes watch too), by calc source. */
+const POLICY_KINDS: readonly [Exclude<PolicySource, 'workloadEndpoints'>, Kind][] = [
+  ['hostEndpoints', 'HostEndpoint'],
+  ['networkPolicies', 'NetworkPolicy'],
+  ['globalNetworkPolicies', 'GlobalNetworkPolicy'],
+  ['profiles', 'Profile'],
+  ['ipPools', 'IPPool'],
+];
+
+function defaultPolicyDataplane(runner: CommandRunner, log: FelixLogger): PolicyDataplane {
+  const onRefreshError = (error: Error) => log.warn(`iptables refresh failed: ${error.message}`);
+  const filter = new Table({ runner, name: 'filter', onRefreshError });
+  const nat = new Table({ runner, name: 'nat', onRefreshError });
+  return {
+    filter,
+    nat,
+    ipSets: new IpSetManager({ runner }),
+    start: () => {
+      filter.startPeriodicRefresh();
+      nat.startPeriodicRefresh();
+    },
+    stop: () => {
+      filter.stop();
+      nat.stop();
+    },
+  };
+}
+
+interface PolicyParts {
+  readonly calc: PolicyCalculator;
+  readonly manager: PolicyManager;
+  readonly dataplane: PolicyDataplane;
+  programming: boolean;
 }
 
 const SILENT: FelixLogger = { info: () => {}, warn: () => {} };
@@ -47,6 +109,7 @@ export class Felix {
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private programming = false;
+  private readonly policy: PolicyParts | undefined;
 
   constructor(options: FelixOptions) {
     // Validates the name with the datastore's own rules, naming the problem.
@@ -70,6 +133,41 @@ export class Felix {
       }),
       onError: (message) => this.log.warn(message),
     });
+    this.policy = options.policy === undefined ? undefined : this.createPolicy(options.policy);
+  }
+
+  private createPolicy(policy: FelixPolicyOptions): PolicyParts {
+    const renderer = policy.renderer ?? DEFAULT_RENDERER;
+    const calc = new PolicyCalculator({
+      nodeName: this.options.nodeName,
+      renderer,
+      onProblem: (message) => this.log.warn(message),
+    });
+    const dataplane = (policy.dataplane ?? ((runner) => defaultPolicyDataplane(runner, this.log)))(
+      this.options.runner,
+    );
+    const manager = new PolicyManager({
+      changes: calc,
+      renderer,
+      filter: dataplane.filter,
+      nat: dataplane.nat,
+      ipSets: dataplane.ipSets,
+      ...(policy.debounceMs !== undefined && { debounceMs: policy.debounceMs }),
+      ...(policy.retryMs !== undefined && { retryMs: policy.retryMs }),
+      onError: (message) => this.log.warn(message),
+    });
+    return { calc, manager, dataplane, programming: false };
+  }
+
+  /** True once the policy watches have all delivered their first snapshot (false without policy). */
+  get policyInSync(): boolean {
+    return this.policy?.calc.inSync ?? false;
+  }
+
+  /** Policy apply counters, or undefined without policy. */
+  policyStats(): (PolicyManagerStats & ReturnType<PolicyCalculator['stats']>) | undefined {
+    if (this.policy === undefined) return undefined;
+    return { ...this.policy.manager.stats(), ...this.policy.calc.stats() };
   }
 
   /** True once both watches have delivered their first complete snapshot. */
@@ -86,9 +184,19 @@ export class Felix {
     this.calc.setInterfaces(await readUpInterfaces(this.options.runner));
     const { nodeName } = this.options;
     this.watches = [
-      this.watch('endpoints', resourcePrefix('WorkloadEndpoint')),
-      this.watch('affinities', ipamKeys.affinities(nodeName)),
+      this.watch('endpoints', resourcePrefix('WorkloadEndpoint'), (event) => {
+        this.onEvent('endpoints', event);
+        this.onPolicyEvent('workloadEndpoints', event);
+      }),
+      this.watch('affinities', ipamKeys.affinities(nodeName), (event) => this.onEvent('affinities', event)),
     ];
+    if (this.policy !== undefined) {
+      for (const [source, kind] of POLICY_KINDS) {
+        this.watches.push(
+          this.watch(source, resourcePrefix(kind), (event) => this.onPolicyEvent(source, event)),
+        );
+      }
+    }
     this.pollTimer = setInterval(() => void this.pollInterfaces(), this.interfacePollIntervalMs);
     this.log.info('felix started', { node: nodeName });
   }
@@ -102,11 +210,16 @@ export class Felix {
     this.watches = [];
     await Promise.all(watches.map((watch) => watch.close()));
     await this.routes.stop();
+    if (this.policy !== undefined) {
+      // The rules stay programmed, like the routes.
+      await this.policy.manager.stop();
+      this.policy.dataplane.stop?.();
+    }
   }
 
-  private watch(source: RouteSource, prefix: string): Watch {
+  private watch(source: string, prefix: string, onEvent: (event: WatchEvent) => void): Watch {
     return this.options.datastore.watch(prefix, {
-      onEvent: (event) => this.onEvent(source, event),
+      onEvent,
       // The last known state stays programmed (fail static).
       onError: (error) => this.log.warn(`felix ${source} watch stopped: ${error.message}`),
     });
@@ -122,6 +235,25 @@ export class Felix {
       void this.routes.start();
     } else if (changed) {
       this.routes.invalidate();
+    }
+  }
+
+  private onPolicyEvent(source: PolicySource, event: WatchEvent): void {
+    const policy = this.policy;
+    if (policy === undefined || this.state !== 'started') return;
+    if (event.type === 'resync' && source !== 'workloadEndpoints') {
+      this.log.warn(`felix ${source} watch resyncing: ${event.reason}`);
+    }
+    const changed = policy.calc.apply(source, event);
+    // Nothing touches the kernel before every policy input has delivered its snapshot.
+    if (!policy.calc.inSync) return;
+    if (!policy.programming) {
+      policy.programming = true;
+      this.log.info('felix policy in sync: programming iptables and ipsets');
+      policy.dataplane.start?.();
+      void policy.manager.flush();
+    } else if (changed) {
+      policy.manager.invalidate();
     }
   }
 

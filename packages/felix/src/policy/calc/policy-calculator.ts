@@ -1,0 +1,644 @@
+// The policy calc graph: from datastore updates (endpoints of every node, policies, profiles,
+// pools) to what this node's dataplane needs, incrementally:
+//   - the model of each local workload endpoint (tiers of ordered policies per direction, profiles);
+//   - the rendered chains of the policies and profiles in use here (and only those);
+//   - the members of every IP set those chains reference (selectors over endpoints of ALL nodes).
+// Two selector indexes keep the work proportional to the change: policy selectors × local
+// endpoints (who applies where), and IP-set selectors × all endpoints (who is in which set).
+// Changes accumulate until takeChanges(), so a burst of updates becomes one dataplane apply.
+
+import { parseSelector, selectorToString } from '@margay/api';
+import type { Chain, IpSetSpec } from '@margay/dataplane';
+import type { KeyValue, WatchEvent } from '@margay/datastore';
+import type { EndpointModel, IpSetRef, PolicyModel, ProfileModel, TierModel } from '../model';
+import type { PolicyRenderer, StaticConfig } from '../renderer';
+import {
+  decodePolicyInput,
+  type EndpointInfo,
+  effectiveLabels,
+  type PolicyInfo,
+  type PoolInfo,
+  type ProfileInfo,
+} from './inputs';
+import { SelectorIndex } from './selector-index';
+
+/** The watches the calc graph consumes; it is in sync once each has delivered its snapshot. */
+export const POLICY_SOURCES = [
+  'workloadEndpoints',
+  'hostEndpoints',
+  'networkPolicies',
+  'globalNetworkPolicies',
+  'profiles',
+  'ipPools',
+] as const;
+export type PolicySource = (typeof POLICY_SOURCES)[number];
+
+export interface IpSetContents {
+  readonly spec: IpSetSpec;
+  readonly members: readonly string[];
+}
+
+export interface IpSetDelta {
+  readonly name: string;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/** Everything that changed since the last takeChanges(). */
+export interface PolicyChanges {
+  /** Local endpoints whose model changed, by datastore key; undefined = no longer a local endpoint. */
+  readonly endpoints: ReadonlyMap<string, EndpointModel | undefined>;
+  /** Rendered chains of policies (`policy:<id>`) and profiles (`profile:<name>`); undefined = not in use any more. */
+  readonly rules: ReadonlyMap<string, readonly Chain[] | undefined>;
+  /** Sets new since the last take, with their full membership. */
+  readonly createdSets: readonly IpSetContents[];
+  /** Member changes of sets that already existed. */
+  readonly updatedSets: readonly IpSetDelta[];
+  /** Sets no longer referenced by any rule in use. */
+  readonly deletedSets: readonly string[];
+  /** The pools, when they changed. */
+  readonly staticConfig: StaticConfig | undefined;
+}
+
+export interface PolicyCalculatorOptions {
+  /** Endpoints of this node get policy; endpoints of every node fill the IP sets. */
+  readonly nodeName: string;
+  readonly renderer: Pick<PolicyRenderer, 'renderPolicy' | 'renderProfile' | 'ipSetSpecFor'>;
+  /** Told about a stored value or a policy that cannot be used. */
+  readonly onProblem?: (message: string) => void;
+}
+
+interface SetState {
+  readonly ref: IpSetRef;
+  readonly spec: IpSetSpec;
+  users: number;
+  /** Member → how many endpoints contribute it (two endpoints may briefly share an address). */
+  readonly members: Map<string, number>;
+}
+
+interface RenderedSource {
+  readonly model: PolicyModel | ProfileModel;
+  readonly setNames: readonly string[];
+}
+
+type Stored =
+  | { kind: 'endpoint' }
+  | { kind: 'policy'; id: string }
+  | { kind: 'profile'; name: string }
+  | { kind: 'pool' };
+
+export class PolicyCalculator {
+  private readonly nodeName: string;
+  private readonly renderer: PolicyCalculatorOptions['renderer'];
+  private readonly onProblem: (message: string) => void;
+  private readonly synced = new Set<PolicySource>();
+
+  // Inputs.
+  private readonly stored = new Map<string, Stored>();
+  private readonly endpoints = new Map<string, EndpointInfo>();
+  private readonly policies = new Map<string, PolicyInfo>();
+  private readonly profiles = new Map<string, ProfileInfo>();
+  private readonly pools = new Map<string, PoolInfo>();
+  /** Profile → endpoints (any node) that inherit its labels. */
+  private readonly endpointsByProfile = new Map<string, Set<string>>();
+  /** Profile → local workload endpoints that use it. */
+  private readonly localProfileUsers = new Map<string, Set<string>>();
+
+  // Indexes.
+  private readonly policyIndex: SelectorIndex<string, string>;
+  private readonly setIndex: SelectorIndex<string, string>;
+
+  // Derived state.
+  private readonly rendered = new Map<string, RenderedSource>();
+  private readonly sets = new Map<string, SetState>();
+  private readonly setsBySelector = new Map<string, Set<string>>();
+
+  // Pending output.
+  private readonly touchedSources = new Set<string>();
+  private readonly dirtyEndpoints = new Set<string>();
+  private readonly ruleChanges = new Map<string, readonly Chain[] | undefined>();
+  private readonly createdSets = new Set<string>();
+  /** Per set: member → present, only where that differs from what was last taken. */
+  private readonly memberChanges = new Map<string, Map<string, boolean>>();
+  /** The sets as of the last take: those not wanted any more are reported deleted. */
+  private takenSets = new Set<string>();
+  /** A set taken before was released since (it may have been wanted again since). */
+  private setDropped = false;
+  private staticDirty = true;
+
+  constructor(options: PolicyCalculatorOptions) {
+    this.nodeName = options.nodeName;
+    this.renderer = options.renderer;
+    this.onProblem = options.onProblem ?? (() => {});
+    this.policyIndex = new SelectorIndex({
+      onMatchStarted: (policyId, endpointKey) => this.policyMatchChanged(policyId, endpointKey),
+      onMatchStopped: (policyId, endpointKey) => this.policyMatchChanged(policyId, endpointKey),
+    });
+    this.setIndex = new SelectorIndex({
+      onMatchStarted: (selector, endpointKey) => this.selectorMatchChanged(selector, endpointKey, +1),
+      onMatchStopped: (selector, endpointKey) => this.selectorMatchChanged(selector, endpointKey, -1),
+    });
+  }
+
+  /** True once every watch has delivered a complete snapshot: before that nothing may be programmed. */
+  get inSync(): boolean {
+    return this.synced.size === POLICY_SOURCES.length;
+  }
+
+  /** Applies one watch event. Returns true if there may be changes to take. */
+  apply(source: PolicySource, event: WatchEvent): boolean {
+    switch (event.type) {
+      case 'put':
+        return this.put(event.kv);
+      case 'delete':
+        return this.delete(event.key);
+      case 'in-sync': {
+        const first = !this.synced.has(source);
+        this.synced.add(source);
+        return first;
+      }
+      case 'resync':
+        // The re-listing arrives as puts and deletes of what changed; the last state stands meanwhile.
+        return false;
+    }
+  }
+
+  /** Whether anything is waiting to be taken. */
+  get hasChanges(): boolean {
+    return (
+      this.dirtyEndpoints.size > 0 ||
+      this.ruleChanges.size > 0 ||
+      this.createdSets.size > 0 ||
+      this.memberChanges.size > 0 ||
+      this.setDropped ||
+      this.staticDirty
+    );
+  }
+
+  /** Everything that changed since the last call, and forgets it. */
+  takeChanges(): PolicyChanges {
+    const endpoints = new Map<string, EndpointModel | undefined>();
+    for (const key of this.dirtyEndpoints) endpoints.set(key, this.localModel(key));
+    const createdSets = [...this.createdSets].flatMap((name) => {
+      const state = this.sets.get(name);
+      return state === undefined ? [] : [{ spec: state.spec, members: [...state.members.keys()] }];
+    });
+    const updatedSets: IpSetDelta[] = [];
+    for (const [name, changes] of this.memberChanges) {
+      if (this.createdSets.has(name) || !this.sets.has(name)) continue;
+      const added: string[] = [];
+      const removed: string[] = [];
+      for (const [member, present] of changes) (present ? added : removed).push(member);
+      updatedSets.push({ name, added, removed });
+    }
+    const changes: PolicyChanges = {
+      endpoints,
+      rules: new Map(this.ruleChanges),
+      createdSets,
+      updatedSets,
+      deletedSets: [...this.takenSets].filter((name) => !this.sets.has(name)),
+      staticConfig: this.staticDirty ? this.staticConfig() : undefined,
+    };
+    this.dirtyEndpoints.clear();
+    this.ruleChanges.clear();
+    this.createdSets.clear();
+    this.memberChanges.clear();
+    this.takenSets = new Set(this.sets.keys());
+    this.setDropped = false;
+    this.staticDirty = false;
+    return changes;
+  }
+
+  /** Figures for logs and metrics. */
+  stats(): { localEndpoints: number; activePolicies: number; activeProfiles: number; ipSets: number } {
+    let localEndpoints = 0;
+    for (const endpoint of this.endpoints.values()) if (this.isLocal(endpoint)) localEndpoints++;
+    let activePolicies = 0;
+    for (const source of this.rendered.keys()) if (source.startsWith('policy:')) activePolicies++;
+    return {
+      localEndpoints,
+      activePolicies,
+      activeProfiles: this.rendered.size - activePolicies,
+      ipSets: this.sets.size,
+    };
+  }
+
+  private put(kv: KeyValue): boolean {
+    let input: ReturnType<typeof decodePolicyInput>;
+    try {
+      input = decodePolicyInput(kv);
+    } catch (error) {
+      this.onProblem(`ignoring ${(error as Error).message}`);
+      return false;
+    }
+    switch (input.kind) {
+      case 'endpoint':
+        this.stored.set(kv.key, { kind: 'endpoint' });
+        this.putEndpoint(kv.key, input.value);
+        break;
+      case 'policy':
+        this.stored.set(kv.key, { kind: 'policy', id: input.value.id });
+        this.putPolicy(input.value);
+        break;
+      case 'profile':
+        this.stored.set(kv.key, { kind: 'profile', name: input.value.name });
+        this.putProfile(input.value);
+        break;
+      case 'pool':
+        this.stored.set(kv.key, { kind: 'pool' });
+        this.pools.set(kv.key, input.value);
+        this.staticDirty = true;
+        break;
+    }
+    this.settle();
+    return this.hasChanges;
+  }
+
+  private delete(key: string): boolean {
+    const stored = this.stored.get(key);
+    if (stored === undefined) return false;
+    this.stored.delete(key);
+    switch (stored.kind) {
+      case 'endpoint': {
+        const old = this.endpoints.get(key);
+        if (old !== undefined) this.detachEndpoint(key, old);
+        this.endpoints.delete(key);
+        break;
+      }
+      case 'policy':
+        this.deletePolicy(stored.id);
+        break;
+      case 'profile':
+        this.deleteProfile(stored.name);
+        break;
+      case 'pool':
+        this.pools.delete(key);
+        this.staticDirty = true;
+        break;
+    }
+    this.settle();
+    return this.hasChanges;
+  }
+
+  // --- endpoints -------------------------------------------------------------------------------
+
+  private putEndpoint(key: string, endpoint: EndpointInfo): void {
+    const old = this.endpoints.get(key);
+    if (old !== undefined) {
+      if (JSON.stringify(old) === JSON.stringify(endpoint)) return; // a resync re-put
+      this.detachEndpoint(key, old);
+    }
+    this.endpoints.set(key, endpoint);
+    this.attachEndpoint(key, endpoint);
+  }
+
+  /** Indexes the endpoint (which must already be in this.endpoints). */
+  private attachEndpoint(key: string, endpoint: EndpointInfo): void {
+    const labels = effectiveLabels(endpoint, this.profiles);
+    for (const name of endpoint.profiles) addTo(this.endpointsByProfile, name, key);
+    this.setIndex.updateItem(key, labels);
+    if (this.isLocalHost(endpoint)) this.staticDirty = true;
+    if (!this.isLocal(endpoint)) return;
+    this.dirtyEndpoints.add(key);
+    this.policyIndex.updateItem(key, labels);
+    for (const name of endpoint.profiles) {
+      addTo(this.localProfileUsers, name, key);
+      this.touchedSources.add(profileSource(name));
+    }
+  }
+
+  /** Unindexes the endpoint (while this.endpoints still holds what was indexed, for its members). */
+  private detachEndpoint(key: string, endpoint: EndpointInfo): void {
+    for (const name of endpoint.profiles) removeFrom(this.endpointsByProfile, name, key);
+    this.setIndex.deleteItem(key);
+    if (this.isLocalHost(endpoint)) this.staticDirty = true;
+    if (!this.isLocal(endpoint)) return;
+    this.dirtyEndpoints.add(key);
+    this.policyIndex.deleteItem(key);
+    for (const name of endpoint.profiles) {
+      removeFrom(this.localProfileUsers, name, key);
+      this.touchedSources.add(profileSource(name));
+    }
+  }
+
+  private isLocal(endpoint: EndpointInfo): boolean {
+    return endpoint.kind === 'workload' && endpoint.node === this.nodeName;
+  }
+
+  // --- policies and profiles -------------------------------------------------------------------
+
+  private putPolicy(policy: PolicyInfo): void {
+    const old = this.policies.get(policy.id);
+    this.policies.set(policy.id, policy);
+    this.touchedSources.add(policySource(policy.id));
+    const sameSelector =
+      old !== undefined && selectorToString(old.selector) === selectorToString(policy.selector);
+    const samePlace =
+      old !== undefined &&
+      old.tier === policy.tier &&
+      old.order === policy.order &&
+      old.types.join() === policy.types.join();
+    // Endpoints the policy already selects need a new model only if its place among them moved.
+    if (!samePlace) this.markSelectedEndpoints(policy.id);
+    if (!sameSelector) this.policyIndex.updateSelector(policy.id, policy.selector);
+  }
+
+  private deletePolicy(id: string): void {
+    this.policies.delete(id);
+    this.touchedSources.add(policySource(id));
+    this.policyIndex.deleteSelector(id);
+  }
+
+  private markSelectedEndpoints(policyId: string): void {
+    for (const key of this.policyIndex.itemsMatching(policyId)) this.dirtyEndpoints.add(key);
+  }
+
+  private putProfile(profile: ProfileInfo): void {
+    const old = this.profiles.get(profile.name);
+    this.profiles.set(profile.name, profile);
+    this.touchedSources.add(profileSource(profile.name));
+    // A new profile appears in its local endpoints' profile lists.
+    if (old === undefined) this.markProfileUsers(profile.name);
+    if (old === undefined || JSON.stringify(old.labelsToApply) !== JSON.stringify(profile.labelsToApply)) {
+      this.relabelProfileMembers(profile.name);
+    }
+  }
+
+  private deleteProfile(name: string): void {
+    if (!this.profiles.delete(name)) return;
+    this.touchedSources.add(profileSource(name));
+    this.markProfileUsers(name);
+    this.relabelProfileMembers(name);
+  }
+
+  private markProfileUsers(name: string): void {
+    for (const key of this.localProfileUsers.get(name) ?? []) this.dirtyEndpoints.add(key);
+  }
+
+  /** The profile's labels changed: its endpoints may now match other selectors. */
+  private relabelProfileMembers(name: string): void {
+    for (const key of this.endpointsByProfile.get(name) ?? []) {
+      const endpoint = this.endpoints.get(key);
+      if (endpoint === undefined) continue;
+      const labels = effectiveLabels(endpoint, this.profiles);
+      this.setIndex.updateItem(key, labels);
+      if (this.isLocal(endpoint)) this.policyIndex.updateItem(key, labels);
+    }
+  }
+
+  private policyMatchChanged(policyId: string, endpointKey: string): void {
+    this.dirtyEndpoints.add(endpointKey);
+    this.touchedSources.add(policySource(policyId));
+  }
+
+  /** Renders what became used, drops what became unused, re-renders what changed. */
+  private settle(): void {
+    for (const source of this.touchedSources) {
+      const wanted = this.wantedModel(source);
+      const current = this.rendered.get(source);
+      if (wanted !== undefined && current?.model === wanted) continue;
+      if (wanted === undefined && current === undefined) continue;
+      if (wanted === undefined) {
+        this.rendered.delete(source);
+        this.releaseSets(current?.setNames ?? []);
+        this.ruleChanges.set(source, undefined);
+        continue;
+      }
+      const { chains, ipSets } = this.render(source, wanted);
+      const setNames = ipSets.map((ref) => this.acquireSet(ref));
+      // Acquire before release, so a set both versions use is never dropped in between.
+      this.releaseSets(current?.setNames ?? []);
+      this.rendered.set(source, { model: wanted, setNames });
+      this.ruleChanges.set(source, chains);
+    }
+    this.touchedSources.clear();
+  }
+
+  /** The model of a policy or profile that is in use here; undefined if absent or unused. */
+  private wantedModel(source: string): PolicyModel | ProfileModel | undefined {
+    const [kind, id] = splitSource(source);
+    if (kind === 'policy') {
+      const policy = this.policies.get(id);
+      return policy !== undefined && this.policyIndex.itemsMatching(id).size > 0 ? policy.model : undefined;
+    }
+    const profile = this.profiles.get(id);
+    return profile !== undefined && (this.localProfileUsers.get(id)?.size ?? 0) > 0
+      ? profile.model
+      : undefined;
+  }
+
+  /**
+   * A policy the renderer rejects is rendered without rules: the endpoints it selects then fall
+   * to the end of its tier and are denied (fail closed), and the problem is reported.
+   */
+  private render(source: string, model: PolicyModel | ProfileModel) {
+    const [kind] = splitSource(source);
+    const renderOne = (m: PolicyModel | ProfileModel) =>
+      kind === 'policy' ? this.renderer.renderPolicy(m) : this.renderer.renderProfile(m);
+    try {
+      return renderOne(model);
+    } catch (error) {
+      this.onProblem(
+        `${kind} ${model.id} cannot be rendered, enforcing it with no rules (deny): ${(error as Error).message}`,
+      );
+      return renderOne({ ...model, ingress: [], egress: [] });
+    }
+  }
+
+  // --- IP sets ---------------------------------------------------------------------------------
+
+  /** Counts one more user of the set, creating and filling it if new; returns its name. */
+  private acquireSet(ref: IpSetRef): string {
+    const spec = this.renderer.ipSetSpecFor(ref);
+    const existing = this.sets.get(spec.name);
+    if (existing !== undefined) {
+      existing.users++;
+      return spec.name;
+    }
+    const state: SetState = { ref, spec, users: 1, members: new Map() };
+    this.sets.set(spec.name, state);
+    // Written whole at the next take (replacing whatever an earlier incarnation left).
+    this.createdSets.add(spec.name);
+    this.memberChanges.delete(spec.name);
+    if (ref.kind === 'nets') {
+      for (const net of ref.nets) if (isIpv4(net)) state.members.set(net, 1);
+      return spec.name;
+    }
+    addTo(this.setsBySelector, ref.selector, spec.name);
+    if (this.setIndex.hasSelector(ref.selector)) {
+      for (const key of this.setIndex.itemsMatching(ref.selector)) this.adjustMembers(state, key, +1);
+    } else {
+      // Indexing the selector reports every endpoint it matches, which fills this set.
+      this.setIndex.updateSelector(ref.selector, parseSelector(ref.selector));
+    }
+    return spec.name;
+  }
+
+  private releaseSets(names: readonly string[]): void {
+    for (const name of names) {
+      const state = this.sets.get(name);
+      if (state === undefined || --state.users > 0) continue;
+      this.sets.delete(name);
+      this.memberChanges.delete(name);
+      this.createdSets.delete(name);
+      if (this.takenSets.has(name)) this.setDropped = true;
+      if (state.ref.kind === 'nets') continue;
+      const selector = state.ref.selector;
+      removeFrom(this.setsBySelector, selector, name);
+      if (!this.setsBySelector.has(selector)) this.setIndex.deleteSelector(selector);
+    }
+  }
+
+  private selectorMatchChanged(selector: string, endpointKey: string, sign: 1 | -1): void {
+    for (const name of this.setsBySelector.get(selector) ?? []) {
+      const state = this.sets.get(name);
+      if (state !== undefined) this.adjustMembers(state, endpointKey, sign);
+    }
+  }
+
+  /** Adds (sign +1) or removes (-1) what one endpoint contributes to a set. */
+  private adjustMembers(state: SetState, endpointKey: string, sign: 1 | -1): void {
+    const endpoint = this.endpoints.get(endpointKey);
+    if (endpoint === undefined) return;
+    for (const member of membersOf(state.ref, endpoint)) {
+      const before = state.members.get(member) ?? 0;
+      const after = before + sign;
+      if (after > 0) state.members.set(member, after);
+      else state.members.delete(member);
+      if (before > 0 !== after > 0) this.noteMemberChange(state.spec.name, member, after > 0);
+    }
+  }
+
+  private noteMemberChange(name: string, member: string, present: boolean): void {
+    if (this.createdSets.has(name)) return; // written whole anyway
+    let changes = this.memberChanges.get(name);
+    if (changes === undefined) {
+      changes = new Map();
+      this.memberChanges.set(name, changes);
+    }
+    // An entry means "differs from what was last taken"; flipping back cancels it.
+    if (changes.has(member)) changes.delete(member);
+    else changes.set(member, present);
+    if (changes.size === 0) this.memberChanges.delete(name);
+  }
+
+  // --- output ----------------------------------------------------------------------------------
+
+  private localModel(key: string): EndpointModel | undefined {
+    const endpoint = this.endpoints.get(key);
+    if (endpoint === undefined || !this.isLocal(endpoint) || endpoint.interfaceName === undefined) {
+      return undefined;
+    }
+    const selecting = [...this.policyIndex.selectorsMatching(key)].flatMap((id) => {
+      const policy = this.policies.get(id);
+      return policy === undefined ? [] : [policy];
+    });
+    return {
+      interfaceName: endpoint.interfaceName,
+      tiers: tiersOf(selecting),
+      profileIds: endpoint.profiles.filter((name) => this.profiles.has(name)),
+      addresses: endpoint.networks,
+    };
+  }
+
+  private staticConfig(): StaticConfig {
+    const pools = [...this.pools.values()].filter((pool) => isIpv4(pool.cidr));
+    // Host endpoints of this node that name one interface get failsafe-only protection.
+    const hostInterfaces = new Set<string>();
+    for (const endpoint of this.endpoints.values()) {
+      if (this.isLocalHost(endpoint) && endpoint.interfaceName !== '*') {
+        hostInterfaces.add(endpoint.interfaceName as string);
+      }
+    }
+    return {
+      pools: pools.map((pool) => pool.cidr).sort(),
+      natOutgoingPools: pools
+        .filter((pool) => pool.natOutgoing)
+        .map((pool) => pool.cidr)
+        .sort(),
+      ...(hostInterfaces.size > 0 && {
+        hostEndpoints: [...hostInterfaces].sort().map((interfaceName) => ({ interfaceName })),
+      }),
+    };
+  }
+
+  private isLocalHost(endpoint: EndpointInfo): boolean {
+    return (
+      endpoint.kind === 'host' && endpoint.node === this.nodeName && endpoint.interfaceName !== undefined
+    );
+  }
+}
+
+/**
+ * Policies grouped by tier, tiers by name with `default` last (there is no Tier kind yet, and
+ * Calico's default tier has the highest order); within a tier by order (unset last), then id.
+ */
+export function tiersOf(policies: readonly PolicyInfo[]): TierModel[] {
+  const byTier = new Map<string, PolicyInfo[]>();
+  for (const policy of policies) {
+    const list = byTier.get(policy.tier) ?? [];
+    list.push(policy);
+    byTier.set(policy.tier, list);
+  }
+  const tierNames = [...byTier.keys()].sort((a, b) =>
+    a === b ? 0 : a === 'default' ? 1 : b === 'default' ? -1 : a < b ? -1 : 1,
+  );
+  return tierNames.map((name) => {
+    const sorted = (byTier.get(name) ?? []).sort(
+      (a, b) =>
+        (a.order ?? Number.POSITIVE_INFINITY) - (b.order ?? Number.POSITIVE_INFINITY) ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
+    return {
+      name,
+      ingressPolicies: sorted.filter((p) => p.types.includes('Ingress')).map((p) => p.id),
+      egressPolicies: sorted.filter((p) => p.types.includes('Egress')).map((p) => p.id),
+    };
+  });
+}
+
+/** What one endpoint puts in a set: its IPv4 addresses, or `addr,proto:port` for a named port. */
+export function membersOf(ref: IpSetRef, endpoint: EndpointInfo): string[] {
+  const addresses = endpoint.networks
+    .filter(isIpv4)
+    .map((net) => (net.endsWith('/32') ? net.slice(0, -3) : net));
+  if (ref.kind === 'selector') return addresses;
+  if (ref.kind === 'nets') return [];
+  const hosts = addresses.filter((address) => !address.includes('/'));
+  return endpoint.ports
+    .filter((port) => port.name === ref.port && port.protocol.toLowerCase() === ref.protocol)
+    .flatMap((port) => hosts.map((address) => `${address},${ref.protocol}:${port.port}`));
+}
+
+function isIpv4(net: string): boolean {
+  return !net.includes(':');
+}
+
+function policySource(id: string): string {
+  return `policy:${id}`;
+}
+
+function profileSource(name: string): string {
+  return `profile:${name}`;
+}
+
+function splitSource(source: string): ['policy' | 'profile', string] {
+  const colon = source.indexOf(':');
+  return [source.slice(0, colon) as 'policy' | 'profile', source.slice(colon + 1)];
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (set === undefined) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(value);
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}

@@ -1,0 +1,267 @@
+// Drives the kernel's filter and nat tables and the IP sets from the policy calc graph's changes.
+// Bursts of changes are batched into one apply, in the order that never leaves a rule pointing at
+// a missing set: IP sets created/updated → filter and nat tables → unwanted IP sets destroyed.
+// Only chains whose rules changed are handed to the tables. A failed apply is retried; the desired
+// state stays in the tables meanwhile, so the retry writes whatever is still missing.
+
+import type { Chain, IpSets, IptablesTable } from '@margay/dataplane';
+import type { PolicyChanges } from './calc/policy-calculator';
+import { ChainLedger } from './chain-ledger';
+import type { EndpointModel } from './model';
+import type { RenderedStatic } from './render';
+import type { PolicyRenderer, StaticConfig } from './renderer';
+
+export interface PolicyManagerOptions {
+  /** Where changes come from (the PolicyCalculator). */
+  readonly changes: { takeChanges(): PolicyChanges };
+  readonly renderer: Pick<PolicyRenderer, 'renderEndpoint' | 'renderDispatch' | 'renderStatic'>;
+  readonly filter: IptablesTable;
+  readonly nat: IptablesTable;
+  readonly ipSets: IpSets;
+  /** How long changes gather before one apply. Default 10 ms. */
+  readonly debounceMs?: number;
+  /** Wait before retrying a failed apply. Default 1 s. */
+  readonly retryMs?: number;
+  readonly onError?: (message: string) => void;
+}
+
+export interface PolicyManagerStats {
+  /** Applies that completed. */
+  readonly applies: number;
+  readonly failures: number;
+  /** When the last successful apply finished (ms since the epoch), 0 before the first. */
+  readonly lastApplyAt: number;
+  readonly lastApplyDurationMs: number;
+  /** Bytes written to iptables-restore and ipset restore by the last apply, and in total. */
+  readonly lastBytesWritten: number;
+  readonly totalBytesWritten: number;
+  /** Chains handed to the tables (created, changed or removed) by the last apply. */
+  readonly lastChainsChanged: number;
+}
+
+export class PolicyManager {
+  private readonly options: PolicyManagerOptions;
+  private readonly debounceMs: number;
+  private readonly retryMs: number;
+  private readonly filterChains = new ChainLedger();
+  private readonly natChains = new ChainLedger();
+  /** Local endpoints' models by datastore key, for the dispatch chains. */
+  private readonly endpoints = new Map<string, EndpointModel>();
+  /** Kernel chains we hooked, per table, so dropped hooks are removed. */
+  private readonly hooked: Record<'filter' | 'nat', Set<string>> = { filter: new Set(), nat: new Set() };
+  /** The fixed sets the static rules use (all pools, NAT pools). */
+  private staticSets = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private pending = false;
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private counters: PolicyManagerStats = {
+    applies: 0,
+    failures: 0,
+    lastApplyAt: 0,
+    lastApplyDurationMs: 0,
+    lastBytesWritten: 0,
+    totalBytesWritten: 0,
+    lastChainsChanged: 0,
+  };
+
+  constructor(options: PolicyManagerOptions) {
+    this.options = options;
+    this.debounceMs = options.debounceMs ?? 10;
+    this.retryMs = options.retryMs ?? 1_000;
+    for (const [name, value] of [
+      ['debounceMs', this.debounceMs],
+      ['retryMs', this.retryMs],
+    ] as const) {
+      if (!Number.isFinite(value) || value < 0) {
+        throw new Error(`PolicyManager ${name} ${value} must be a number >= 0`);
+      }
+    }
+  }
+
+  stats(): PolicyManagerStats {
+    return this.counters;
+  }
+
+  /** Something changed: apply after the debounce (one apply for the whole burst). */
+  invalidate(): void {
+    if (this.stopped) return;
+    this.pending = true;
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.debounceMs);
+  }
+
+  /** Applies everything pending now; resolves when done (errors are reported, and retried). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = true;
+    this.queue = this.queue.then(() => this.drain());
+    return this.queue;
+  }
+
+  /** No more applies; what is programmed stays (a restarting felix must not cut pod traffic). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.queue;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending && !this.stopped) {
+      this.pending = false;
+      try {
+        await this.applyOnce();
+      } catch (error) {
+        this.counters = { ...this.counters, failures: this.counters.failures + 1 };
+        this.options.onError?.(
+          `policy apply failed, retrying in ${this.retryMs} ms: ${(error as Error).message}`,
+        );
+        this.retryLater();
+        return;
+      }
+    }
+  }
+
+  private retryLater(): void {
+    if (this.stopped || this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.retryMs);
+  }
+
+  private async applyOnce(): Promise<void> {
+    const started = Date.now();
+    const { filter, nat, ipSets } = this.options;
+    const chainsChanged = this.stage(this.options.changes.takeChanges());
+    const updates = await ipSets.applyUpdates();
+    const filterResult = await filter.apply();
+    const natResult = await nat.apply();
+    const deletions = await ipSets.applyDeletions();
+    const bytes =
+      updates.bytesWritten + filterResult.bytesWritten + natResult.bytesWritten + deletions.bytesWritten;
+    const finished = Date.now();
+    this.counters = {
+      applies: this.counters.applies + 1,
+      failures: this.counters.failures,
+      lastApplyAt: finished,
+      lastApplyDurationMs: finished - started,
+      lastBytesWritten: bytes,
+      totalBytesWritten: this.counters.totalBytesWritten + bytes,
+      lastChainsChanged: chainsChanged,
+    };
+  }
+
+  /** Turns the changes into desired table and set state; returns how many chains changed. */
+  private stage(changes: PolicyChanges): number {
+    const { renderer, ipSets } = this.options;
+    for (const set of changes.createdSets) ipSets.replaceMembers(set.spec, set.members);
+    for (const { name, added, removed } of changes.updatedSets) {
+      if (removed.length > 0) ipSets.removeMembers(name, removed);
+      if (added.length > 0) ipSets.addMembers(name, added);
+    }
+    for (const name of changes.deletedSets) ipSets.removeSet(name);
+
+    for (const [source, chains] of changes.rules) this.filterChains.set(source, chains ?? []);
+
+    let dispatchChanged = false;
+    for (const [key, wanted] of changes.endpoints) {
+      const before = this.endpoints.get(key);
+      let chains: readonly Chain[] = [];
+      let model = wanted;
+      if (model !== undefined) {
+        try {
+          chains = renderer.renderEndpoint(model);
+        } catch (error) {
+          // Left out of the dispatch, its interface hits the dispatch's final DROP (fail closed).
+          this.options.onError?.(`endpoint ${key} cannot be rendered: ${(error as Error).message}`);
+          model = undefined;
+        }
+      }
+      if (model === undefined) this.endpoints.delete(key);
+      else this.endpoints.set(key, model);
+      dispatchChanged ||= before?.interfaceName !== model?.interfaceName;
+      this.filterChains.set(`endpoint:${key}`, chains);
+    }
+    if (dispatchChanged) {
+      const models = [...this.endpoints.values()].sort((a, b) =>
+        a.interfaceName < b.interfaceName ? -1 : a.interfaceName > b.interfaceName ? 1 : 0,
+      );
+      this.filterChains.set('dispatch', this.renderDispatch(models));
+    }
+
+    const rendered = changes.staticConfig && this.renderStatic(changes.staticConfig);
+    if (rendered !== undefined) {
+      this.stageStatic('filter', this.filterChains, rendered.filter);
+      this.stageStatic('nat', this.natChains, rendered.nat);
+      const sets = new Set<string>();
+      for (const { spec, members } of rendered.ipSets) {
+        ipSets.replaceMembers(spec, members);
+        sets.add(spec.name);
+      }
+      for (const name of this.staticSets) if (!sets.has(name)) ipSets.removeSet(name);
+      this.staticSets = sets;
+    }
+    const filter = this.filterChains.flushInto(this.options.filter);
+    const nat = this.natChains.flushInto(this.options.nat);
+    return filter.updated + filter.removed + nat.updated + nat.removed;
+  }
+
+  /**
+   * The dispatch chains; if the renderer rejects the set (say two endpoints claim one interface),
+   * the endpoints it rejects on their own are left out (their traffic hits the final DROP).
+   */
+  private renderDispatch(models: readonly EndpointModel[]): readonly Chain[] {
+    const { renderer, onError } = this.options;
+    try {
+      return renderer.renderDispatch(models);
+    } catch (error) {
+      onError?.(
+        `dispatch cannot be rendered, leaving out the endpoints at fault: ${(error as Error).message}`,
+      );
+    }
+    const accepted: EndpointModel[] = [];
+    const seen = new Set<string>();
+    for (const model of models) {
+      if (seen.has(model.interfaceName)) continue;
+      try {
+        renderer.renderDispatch([model]);
+        accepted.push(model);
+        seen.add(model.interfaceName);
+      } catch {
+        // reported above
+      }
+    }
+    return renderer.renderDispatch(accepted);
+  }
+
+  /** The static chains; if the renderer rejects the configuration, the last good ones stay. */
+  private renderStatic(config: StaticConfig): RenderedStatic | undefined {
+    try {
+      return this.options.renderer.renderStatic(config);
+    } catch (error) {
+      this.options.onError?.(
+        `static rules cannot be rendered, keeping the last ones: ${(error as Error).message}`,
+      );
+      return undefined;
+    }
+  }
+
+  private stageStatic(
+    table: 'filter' | 'nat',
+    ledger: ChainLedger,
+    rendered: RenderedStatic['filter' | 'nat'],
+  ): void {
+    ledger.set('static', rendered.chains);
+    const target = this.options[table];
+    const now = new Set(rendered.hooks.map((hook) => hook.kernelChain));
+    for (const kernelChain of this.hooked[table]) if (!now.has(kernelChain)) target.setHooks(kernelChain, []);
+    for (const { kernelChain, rules } of rendered.hooks) target.setHooks(kernelChain, rules);
+    this.hooked[table] = now;
+  }
+}
