@@ -3,4 +3,5 @@ export { EtcdServer, type EtcdServerInfo, type EtcdServerOptions, type EtcdTls }
 export { freePort } from './ports';
 export { requireCommand, requireRoot } from './root';
 export { makeTempDir, removeTempDir } from './tmp';
+export * from './vm';
 export { waitFor } from './wait';
