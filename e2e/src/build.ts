@@ -66,6 +66,8 @@ export function createNode(topology: Topology, node: NodeInfo): void {
     'net.ipv4.conf.all.rp_filter=2',
     'net.ipv4.conf.default.rp_filter=2',
   );
+  // As Docker leaves hosts: only what our policy chains accept explicitly is forwarded.
+  ip('netns', 'exec', node.netns, 'iptables', '-w', '-P', 'FORWARD', 'DROP');
 }
 
 function sysctl(netns: string, ...settings: string[]): void {

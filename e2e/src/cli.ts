@@ -2,6 +2,7 @@
 // a new one (e.g. `pod add`) is one more module and one more entry in the list below.
 import { Command } from 'commander';
 import { requireHarnessRoot } from './cluster';
+import { agentCommand } from './commands/agent';
 import { downCommand } from './commands/down';
 import { envCommand } from './commands/env';
 import { execCommand } from './commands/exec';
@@ -21,6 +22,7 @@ for (const command of [
   envCommand,
   podCommand,
   nsCommand,
+  agentCommand,
   downCommand,
 ]) {
   program.addCommand(command().copyInheritedSettings(program));

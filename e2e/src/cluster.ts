@@ -11,9 +11,11 @@ import {
   SLOT_COUNT,
   slotPrefix,
 } from './address-plan';
+import { agentLog, runningAgents, type StartAgentOptions, startAgent, stopAgent } from './agents';
 import { createNode, createRouter } from './build';
 import { listHostLinks, listNetns } from './ip';
 import { type AddPodOptions, addNamespace, addPod, deletePod, getPod, listPods, type PodInfo } from './pods';
+import { stopProcess } from './processes';
 import {
   type ClusterState,
   type ClusterStatus,
@@ -24,9 +26,10 @@ import {
   readState,
   recordedClusters,
   stateRoot,
+  updateState,
   writeState,
 } from './state';
-import { teardownAll, teardownCluster } from './teardown';
+import { etcdProcessesOf, teardownAll, teardownCluster } from './teardown';
 
 export const DEFAULT_CLUSTER_NAME = 'margay';
 
@@ -211,6 +214,54 @@ export class Cluster {
   /** Records a Kubernetes namespace and its labels, as the Profile `kns.<name>`. */
   addNamespace(name: string, labels: Record<string, string> = {}): Promise<void> {
     return addNamespace(this, name, labels);
+  }
+
+  /**
+   * Starts margay-node in the node's namespace (detached; `down` stops it) and resolves once its
+   * /readiness says ready. Its log: agentLog(node).
+   */
+  startAgent(node: string, options: StartAgentOptions = {}): Promise<void> {
+    return startAgent(this, node, options);
+  }
+
+  /** Stops the node's margay-node with `signal` and waits for it to end (SIGKILL after a bound). */
+  stopAgent(node: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    return stopAgent(this, node, signal);
+  }
+
+  /** Nodes whose margay-node is running. */
+  runningAgents(): string[] {
+    return runningAgents(this);
+  }
+
+  /** Where the node's margay-node writes its log (appended across restarts). */
+  agentLog(node: string): string {
+    return agentLog(this, node);
+  }
+
+  /** Stops etcd (SIGTERM, then SIGKILL): an outage for everything that uses it. */
+  async stopEtcd(): Promise<void> {
+    for (const pid of etcdProcessesOf(this.name)) await stopProcess(pid, 'SIGTERM', 5000);
+    updateState(this.name, (state) => {
+      state.etcd.pid = 0;
+    });
+    this.state.etcd.pid = 0;
+  }
+
+  /** Starts etcd again on the same port with the same data. */
+  async startEtcd(): Promise<void> {
+    if (etcdProcessesOf(this.name).length > 0) throw new Error(`etcd of cluster '${this.name}' is running`);
+    const { etcd, topology } = this.state;
+    const server = await EtcdServer.start({
+      hosts: ['127.0.0.1', topology.transit.hostAddress],
+      clientPort: Number(new URL(etcd.endpoints[0]!).port),
+      dataDir: etcd.dataDir,
+      detached: true,
+    });
+    updateState(this.name, (state) => {
+      state.etcd.pid = server.processId;
+    });
+    this.state.etcd.pid = server.processId;
   }
 
   down(): Promise<void> {

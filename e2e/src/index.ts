@@ -6,6 +6,7 @@ export {
   SLOT_COUNT,
   type SubnetInfo,
 } from './address-plan';
+export type { StartAgentOptions } from './agents';
 export {
   Cluster,
   DEFAULT_CLUSTER_NAME,

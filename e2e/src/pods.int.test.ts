@@ -95,6 +95,9 @@ describe('pods and namespaces on a 2-node cluster', () => {
       { name: 'web-b', node: 'node-1', namespace: 'default', ip: ipB, netns: `${prefix}web-b`, labels: {} },
     ]);
 
+    // Nodes forward with iptables FORWARD policy DROP (as Docker leaves hosts): pod traffic flows
+    // once margay-node's policy chains accept it.
+    await cluster.startAgent('node-1');
     expect(cli('pod', 'exec', 'web-a', '--', 'ping', '-c', '1', '-W', '5', ipB).status).toBe(0);
     expect(cli('pod', 'exec', 'web-b', '--', 'ping', '-c', '1', '-W', '5', ipA).status).toBe(0);
     expect(cli('pod', 'exec', 'web-a', '--', 'sh', '-c', 'exit 7').status).toBe(7);

@@ -13,7 +13,7 @@ import {
   resourcePrefix,
   validateResource,
 } from '@margay/api';
-import { type Datastore, EtcdDatastore } from '@margay/datastore';
+import { ConflictError, type Datastore, EtcdDatastore } from '@margay/datastore';
 import { podNetnsPrefix } from './address-plan';
 import type { Cluster, ExecResult } from './cluster';
 import { ip, netnsPids } from './ip';
@@ -70,7 +70,10 @@ export async function addPod(
   const namespace = options.namespace ?? 'default';
   const labels = options.labels ?? {};
   resourcePrefix('WorkloadEndpoint', namespace); // throws unless the namespace name is valid
-  const pools = await withStore(cluster, ipv4PoolNames);
+  const pools = await withStore(cluster, async (store) => {
+    await ensureNamespace(store, namespace);
+    return ipv4PoolNames(store);
+  });
   if (pools.length === 0) {
     throw new Error(
       `cluster '${cluster.name}' has no enabled IPv4 IPPool in etcd for pods to get addresses from; ` +
@@ -139,14 +142,22 @@ export function getPod(cluster: Cluster, name: string): PodInfo {
 }
 
 /**
- * Records Kubernetes namespace `name` as Calico does: the Profile `kns.<name>` whose labelsToApply
- * are the namespace's labels, prefixed `pcns.`, plus `pcns.projectcalico.org/name`.
+ * Records Kubernetes namespace `name` as Calico does: the Profile `kns.<name>` that allows all
+ * traffic (what a pod no policy selects gets) and whose labelsToApply are the namespace's labels,
+ * prefixed `pcns.`, plus `pcns.projectcalico.org/name`.
  */
 export async function addNamespace(
   cluster: Cluster,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<void> {
+  const profile = namespaceProfile(name, labels);
+  await withStore(cluster, (store) =>
+    store.put(resourceKey('Profile', profile.metadata.name), encodeResource(profile)),
+  );
+}
+
+function namespaceProfile(name: string, labels: Record<string, string>) {
   resourcePrefix('WorkloadEndpoint', name); // throws unless the namespace name is valid
   const labelsToApply = Object.fromEntries(
     Object.entries({ 'projectcalico.org/name': name, ...labels }).map(([key, value]) => [
@@ -154,15 +165,27 @@ export async function addNamespace(
       value,
     ]),
   );
-  const profile = validateResource({
+  return validateResource({
     apiVersion: 'projectcalico.org/v3',
     kind: 'Profile',
     metadata: { name: `kns.${name}` },
-    spec: { labelsToApply },
+    spec: { ingress: [{ action: 'Allow' }], egress: [{ action: 'Allow' }], labelsToApply },
   });
-  await withStore(cluster, (store) =>
-    store.put(resourceKey('Profile', profile.metadata.name), encodeResource(profile)),
-  );
+}
+
+/**
+ * A pod's namespace exists in Kubernetes before the pod does: its profile is written (without
+ * labels) unless it is already there, so pods of a namespace nobody added are not dropped by policy.
+ */
+async function ensureNamespace(store: Datastore, name: string): Promise<void> {
+  const profile = namespaceProfile(name, {});
+  try {
+    await store.put(resourceKey('Profile', profile.metadata.name), encodeResource(profile), {
+      prevRevision: 0,
+    });
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+  }
 }
 
 function checkPodName(name: string): void {

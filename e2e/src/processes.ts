@@ -49,3 +49,40 @@ export function etcdProcesses(matches: (dataDir: string) => boolean): number[] {
   }
   return pids;
 }
+
+/** The environment variable that marks a process as an agent of cluster <value>, for sweeping. */
+export const AGENT_MARKER = 'MARGAY_E2E_CLUSTER';
+
+/**
+ * Agent processes (marked with AGENT_MARKER) whose cluster `matches`. An agent whose namespace was
+ * deleted under it keeps running in an anonymous one: only its marker still leads to it.
+ */
+export function agentProcesses(matches: (cluster: string) => boolean): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let environ: string[];
+    try {
+      environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+    } catch {
+      continue; // exited meanwhile, or a kernel thread
+    }
+    const marker = environ.find((item) => item.startsWith(`${AGENT_MARKER}=`));
+    if (marker && matches(marker.slice(AGENT_MARKER.length + 1)) && isRunning(Number(entry))) {
+      pids.push(Number(entry));
+    }
+  }
+  return pids;
+}
+
+/** Sends `signal`, waits up to `timeoutMs` for the process to end, then SIGKILLs it and waits. */
+export async function stopProcess(pid: number, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return; // already gone
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  if (isRunning(pid)) await killAndWait([pid]);
+}

@@ -30,13 +30,15 @@ export interface ClusterState {
   /** False until `up` has finished; a state that stays false is what an interrupted `up` left. */
   ready: boolean;
   topology: Topology;
-  /** Written before etcd starts; `pid` is 0 until it runs. */
+  /** Written before etcd starts; `pid` is 0 until it runs (and while stopEtcd has it stopped). */
   etcd: EtcdInfo;
+  /** margay-node processes started by startAgent, by node name (absent in states from before agents). */
+  agents?: Record<string, number>;
 }
 
 const DEFAULT_STATE_ROOT = '/run/margay-e2e';
 const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const CLUSTER_DIR_ENTRIES = new Set(['state.json', 'state.json.tmp', 'etcd', 'pods']);
+const CLUSTER_DIR_ENTRIES = new Set(['state.json', 'state.json.tmp', 'etcd', 'pods', 'agents']);
 
 export function stateRoot(): string {
   return process.env['MARGAY_E2E_STATE_DIR'] || DEFAULT_STATE_ROOT;
@@ -125,6 +127,18 @@ export function writeState(state: ClusterState): void {
   const file = join(clusterDir(state.name), 'state.json');
   writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * Read, change, write: for records other processes may change meanwhile (agents started by the
+ * CLI while a test holds the cluster), so that no writer puts back a stale copy.
+ */
+export function updateState(name: string, change: (state: ClusterState) => void): ClusterState {
+  const state = readState(name);
+  if (!state) throw new Error(`cluster '${name}' has no state in ${clusterDir(name)} (is it up?)`);
+  change(state);
+  writeState(state);
+  return state;
 }
 
 /** Claims the lowest slot that is free and that `isUsable` accepts; undefined if there is none. */

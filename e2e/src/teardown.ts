@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { podNetnsPrefix } from './address-plan';
 import { ip, listHostLinks, listNetns, netnsPids } from './ip';
-import { etcdProcesses, killAndWait } from './processes';
+import { agentProcesses, etcdProcesses, killAndWait } from './processes';
 import {
   clusterDir,
   etcdDir,
@@ -29,6 +29,8 @@ export async function teardownCluster(name: string): Promise<void> {
     throw new Error(`${dir} holds files the e2e harness did not put there; not touching it`);
   }
   const state = readState(name);
+  // Agents first, by their marker: one whose namespace is already gone runs on in an anonymous one.
+  await killAndWait(agentProcesses((cluster) => cluster === dir));
   if (state) {
     const { router, nodes, hostLink } = state.topology;
     const pods = listNetns().filter((netns) => netns.startsWith(podNetnsPrefix(state.slot)));
@@ -45,6 +47,7 @@ export async function teardownCluster(name: string): Promise<void> {
  */
 export async function teardownAll(): Promise<void> {
   for (const name of recordedClusters()) await teardownCluster(name);
+  await killAndWait(agentProcesses((cluster) => dirname(cluster) === stateRoot()));
   // etcds of clusters whose state dir was removed by hand: their data dir is <state root>/*/etcd/data
   const inStateRoot = (dataDir: string) =>
     dataDir === join(stateRoot(), basename(dirname(dirname(dataDir))), 'etcd', 'data');

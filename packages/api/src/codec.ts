@@ -28,3 +28,19 @@ export function decodeResource(value: string): Resource {
   }
   return validateResource(obj, STORE_SOURCE);
 }
+
+/** The stored values that decode, in order; each one that does not goes to `onCorrupt` instead. */
+export function decodeResources<R extends Resource>(
+  entries: Iterable<readonly [key: string, value: string]>,
+  onCorrupt: (key: string, error: Error) => void,
+): R[] {
+  const decoded: R[] = [];
+  for (const [key, value] of entries) {
+    try {
+      decoded.push(decodeResource(value) as R);
+    } catch (error) {
+      onCorrupt(key, error as Error);
+    }
+  }
+  return decoded;
+}

@@ -1,10 +1,10 @@
 // @margay/api: resource schemas (Calico v3 field names), parsing and validation, Kubernetes
 // NetworkPolicy conversion, the selector language and the etcd key layout.
 
-export { decodeResource, encodeResource } from './codec';
+export { decodeResource, decodeResources, encodeResource } from './codec';
 export { type DocumentIssue, ResourceValidationError } from './errors';
 export { K8S_NETWORKING_API_VERSION, K8S_POLICY_NAME_PREFIX, K8S_POLICY_ORDER } from './k8s-network-policy';
-export { RESOURCE_KEY_ROOT, resourceKey, resourcePrefix } from './keys';
+export { RESOURCE_KEY_ROOT, resourceKey, resourcePrefix, STATUS_KEY_ROOT, statusKeys } from './keys';
 export { KINDS, type Kind, type KindInfo, kindInfo, lookupKind } from './kinds';
 export { formatIp, type IpAddress, parseIp } from './net';
 export { parseResources } from './parse';
@@ -67,4 +67,5 @@ export { type Selector, SelectorSyntaxError } from './selector/ast';
 export { selectorMatches } from './selector/evaluate';
 export { parseSelector } from './selector/parse';
 export { selectorToString } from './selector/print';
+export { testBgpConfiguration, testNode, testPeer, testPool } from './test-resources';
 export { validateResource } from './validate';

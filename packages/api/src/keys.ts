@@ -22,3 +22,10 @@ export function resourcePrefix(kind: Kind, namespace?: string): string {
   if (problem !== undefined) throw new Error(`namespace: ${problem}`);
   return `${RESOURCE_KEY_ROOT}${plural}/${namespace}/`;
 }
+
+/** Status reports: each node's agent (under a lease) and its confd, outside the resource tree. */
+export const STATUS_KEY_ROOT = '/margay/status/v1/';
+export const statusKeys = {
+  node: (nodeName: string): string => `${STATUS_KEY_ROOT}nodes/${nodeName}`,
+  confd: (nodeName: string): string => `${STATUS_KEY_ROOT}confd/${nodeName}`,
+};

@@ -15,7 +15,8 @@ import type { Resource } from './resources/meta';
 import { nodeSchema } from './resources/node';
 import { globalNetworkPolicySchema, networkPolicySchema, profileSchema } from './resources/policy';
 
-const SCHEMAS: Record<Kind, z.ZodType<Resource>> = {
+/** Every kind's schema: a Record over Kind, so a new kind does not compile until it is listed. */
+export const RESOURCE_SCHEMAS: Record<Kind, z.ZodType<Resource>> = {
   IPPool: ipPoolSchema,
   BGPConfiguration: bgpConfigurationSchema,
   BGPPeer: bgpPeerSchema,
@@ -70,7 +71,7 @@ export function checkDocument(
   }
   const schema = schemaFor(obj);
   if (schema === undefined) {
-    const known = Object.keys(SCHEMAS).join(', ');
+    const known = Object.keys(RESOURCE_SCHEMAS).join(', ');
     return { issues: [issue(['kind'], `must be one of ${known} (got ${describe(obj['kind'])})`)] };
   }
   const result = schema.safeParse(obj, { error: friendlyMessage, reportInput: true });
@@ -83,7 +84,9 @@ function schemaFor(obj: Record<string, unknown>): z.ZodType<Resource> | undefine
     return k8sNetworkPolicySchema;
   }
   const kind = obj['kind'];
-  return typeof kind === 'string' && Object.hasOwn(SCHEMAS, kind) ? SCHEMAS[kind as Kind] : undefined;
+  return typeof kind === 'string' && Object.hasOwn(RESOURCE_SCHEMAS, kind)
+    ? RESOURCE_SCHEMAS[kind as Kind]
+    : undefined;
 }
 
 /** Messages for zod's built-in checks; schema-specific messages take precedence over these. */

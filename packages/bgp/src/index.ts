@@ -5,6 +5,16 @@ export { BgpApiClient, BgpApiError, type ClientOptions } from './api/client';
 export type { ApiEvent, ApiPeer, ApiRefreshRequest, ApiRibEntry, ApiRibFilter } from './api/messages';
 export { PROTO_FILE } from './api/proto';
 export { type ApiServer, startApiServer } from './api/service';
+export {
+  EXIT_ERROR,
+  EXIT_OK,
+  EXIT_USAGE,
+  type Io,
+  LOG_LEVELS,
+  oneOf,
+  type UntilSignalledOptions,
+  untilSignalled,
+} from './cli/daemon-cli';
 export { type JsonLogger, jsonLogger } from './cli/json-logger';
 export { loadConfig, parseConfig } from './config/load';
 export {
@@ -15,6 +25,7 @@ export {
   type PolicyConfig,
   type PrefixListEntry,
   type PrefixListPolicy,
+  parseHostPort,
   validateConfig,
 } from './config/schema';
 // FIB sync (src/fib): best paths into the kernel through @margay/dataplane's route writer.
@@ -131,6 +142,7 @@ export type { RibFilter, RouteView } from './server/routes';
 export {
   BgpServer,
   type BgpServerOptions,
+  type EndOfRibListener,
   type EventListener,
   type PeerView,
   type ReloadResult,

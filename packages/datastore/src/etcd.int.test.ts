@@ -89,6 +89,25 @@ describe('EtcdDatastore against etcd itself', () => {
     }
   });
 
+  test('a prefix larger than one gRPC message (4 MiB) lists whole, in order, as one snapshot', async () => {
+    const store = new EtcdDatastore({ endpoints: server.endpoints });
+    try {
+      // 1,200 values of 5 KiB: 6 MiB, and more keys than one page.
+      const value = 'v'.repeat(5 * 1024);
+      const keys = Array.from({ length: 1200 }, (_, i) => `/big/${String(i).padStart(5, '0')}`);
+      for (let i = 0; i < keys.length; i += 100) {
+        await Promise.all(keys.slice(i, i + 100).map((key) => store.put(key, value)));
+      }
+      await store.put('/bigger', 'outside the prefix');
+      const listing = await store.list('/big/');
+      expect(listing.items.map((item) => item.key)).toEqual(keys);
+      expect(listing.items.every((item) => item.value === value)).toBe(true);
+      expect(listing.revision).toBe(await store.revision());
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   test('an unreachable etcd fails with DatastoreUnavailableError naming the endpoint', async () => {
     const endpoint = `http://127.0.0.1:${await freePort()}`;
     const store = new EtcdDatastore({ endpoints: [endpoint], dialTimeoutMs: 2_000 });

@@ -21,6 +21,9 @@ import {
 import { checkKey, checkPrefix, checkRevision, checkTtl, checkTxn, checkValue } from './validate';
 import { OpenWatches, type RawWatch, type RawWatchListener, type WatchBackend } from './watch-syncer';
 
+/** Keys per list request (our values are at most a few KiB, so a page stays far below 4 MiB). */
+const LIST_PAGE_SIZE = 500;
+
 export class EtcdDatastore implements Datastore {
   private readonly client: Etcd3;
   /** For error messages: where we tried to reach etcd. */
@@ -48,11 +51,30 @@ export class EtcdDatastore implements Datastore {
   async list(prefix: string): Promise<ListResult> {
     checkPrefix(prefix, 'list');
     const range = Range.prefix(prefix);
-    const response = await this.call(`list ${prefix}`, () =>
-      this.client.kv.range({ key: range.start, range_end: range.end }),
-    );
-    // etcd returns a range in key order, all at the header's revision.
-    return { items: response.kvs.map(toKeyValue), revision: Number(response.header.revision) };
+    // In pages, like Calico: one response for a large prefix (10,000 endpoints) would exceed
+    // gRPC's 4 MiB message limit. Every page is read at the first page's revision, so the
+    // listing is one consistent snapshot, in key order.
+    const items: KeyValue[] = [];
+    let start = range.start;
+    let revision: number | undefined;
+    for (;;) {
+      const from = start;
+      const atRevision = revision;
+      const response = await this.call(`list ${prefix}`, () =>
+        this.client.kv.range({
+          key: from,
+          range_end: range.end,
+          limit: LIST_PAGE_SIZE,
+          ...(atRevision !== undefined && { revision: atRevision }),
+        }),
+      );
+      revision ??= Number(response.header.revision);
+      items.push(...response.kvs.map(toKeyValue));
+      const last = response.kvs[response.kvs.length - 1];
+      if (!response.more || last === undefined) break;
+      start = Buffer.concat([last.key, Buffer.from([0])]); // the next key after the last one
+    }
+    return { items, revision };
   }
 
   async put(key: string, value: string, options: PutOptions = {}): Promise<KeyValue> {

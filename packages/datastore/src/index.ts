@@ -1,4 +1,5 @@
 export { EtcdDatastore } from './etcd';
 export { type EtcdConfig, etcdConfigFromEnv } from './etcd-config';
 export { MemoryDatastore } from './memory';
+export { PrefixMirror, type PrefixMirrorOptions } from './prefix-mirror';
 export * from './types';

@@ -123,6 +123,7 @@ describe('Felix', () => {
         '/margay/resources/v1/globalnetworkpolicies/',
         '/margay/resources/v1/profiles/',
         '/margay/resources/v1/ippools/',
+        '/margay/resources/v1/felixconfigurations/',
       ]);
       const web = workload({
         name: 'web',
@@ -167,6 +168,6 @@ describe('Felix', () => {
     } finally {
       await felix.stop();
     }
-    expect(datastore.closed).toBe(7);
+    expect(datastore.closed).toBe(8);
   });
 });

@@ -68,6 +68,8 @@ const POLICY_KINDS: readonly [Exclude<PolicySource, 'workloadEndpoints'>, Kind][
   ['globalNetworkPolicies', 'GlobalNetworkPolicy'],
   ['profiles', 'Profile'],
   ['ipPools', 'IPPool'],
+  // `default` and `node.<name>`: the failsafe ports of host endpoints.
+  ['felixConfigurations', 'FelixConfiguration'],
 ];
 
 function defaultPolicyDataplane(runner: CommandRunner, log: FelixLogger): PolicyDataplane {

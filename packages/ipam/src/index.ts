@@ -15,3 +15,4 @@ export {
 } from './ipam';
 export { cidrOfKey, ipamKeys } from './keys';
 export type { AllocationAttribute, AllocationBlock, IpamHandle } from './records';
+export { isConfirmedAffinity } from './records';

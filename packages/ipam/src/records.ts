@@ -38,6 +38,16 @@ export type IpamHandle = z.infer<typeof ipamHandle>;
 
 export const CONFIRMED_AFFINITY = JSON.stringify({ state: 'confirmed', deleted: false });
 
+/** A pending or deleted affinity (or one that does not parse) is not the node's to announce. */
+export function isConfirmedAffinity(value: string): boolean {
+  try {
+    const affinity = JSON.parse(value) as { state?: unknown; deleted?: unknown } | null;
+    return affinity?.state === 'confirmed' && affinity.deleted !== true;
+  } catch {
+    return false;
+  }
+}
+
 function parseRecord<T>(schema: z.ZodType<T>, what: string, key: string, value: string): T {
   let json: unknown;
   try {

@@ -3,13 +3,19 @@
 // and no speaker is ever replaced.
 
 import { randomInt } from 'node:crypto';
-import { encodeResource, type Resource, resourceKey } from '@margay/api';
+import {
+  encodeResource,
+  type Resource,
+  resourceKey,
+  testBgpConfiguration,
+  testNode,
+  testPool,
+} from '@margay/api';
 import { type BgpServer, FsmState } from '@margay/bgp';
 import { EtcdDatastore } from '@margay/datastore';
 import { Ipam } from '@margay/ipam';
 import { EtcdServer, freePort, requireCommand, waitFor } from '@margay/testkit';
 import { BgpAgent } from './bgp-agent';
-import { testBgpConfiguration, testNode, testPool } from './testing';
 
 jest.setTimeout(90_000);
 

@@ -6,17 +6,28 @@
 import {
   type BGPConfiguration,
   type BGPPeer,
-  decodeResource,
+  decodeResources,
   type IPPool,
   type Kind,
   type Node,
   type Resource,
+  resourceKey,
   resourcePrefix,
 } from '@margay/api';
-import { BgpServer, type DaemonConfig, type FibSink, type Logger, silentLogger } from '@margay/bgp';
-import type { Datastore, Watch, WatchEvent } from '@margay/datastore';
-import { cidrOfKey, ipamKeys } from '@margay/ipam';
-import { type BgpSnapshot, bgpServerConfig } from './bgp-peers';
+import {
+  type ApiServer,
+  BgpServer,
+  type DaemonConfig,
+  type FibSink,
+  type Logger,
+  parseHostPort,
+  silentLogger,
+  startApiServer,
+} from '@margay/bgp';
+import { type Datastore, PrefixMirror } from '@margay/datastore';
+import { cidrOfKey, ipamKeys, isConfirmedAffinity } from '@margay/ipam';
+import { type BgpSnapshot, bgpServerConfig, GRACEFUL_RESTART_SECONDS } from './bgp-peers';
+import { RoutesSettled } from './routes-settled';
 
 export interface BgpAgentOptions {
   readonly store: Datastore;
@@ -26,41 +37,72 @@ export interface BgpAgentOptions {
   /** How long to wait for more changes before recomputing. Default 10 ms. */
   readonly debounceMs?: number;
   readonly logger?: Logger;
+  /** "host:port" to serve the speaker's gRPC API on (margayctl node status); none without it. */
+  readonly apiAddress?: string;
+  /**
+   * Called once the first speaker's peers have all sent End-of-RIB, or `settleTimeoutMs` (default
+   * the graceful restart time) after it started: the FIB may then sweep a previous run's routes.
+   */
+  readonly onRoutesSettled?: () => void;
+  readonly settleTimeoutMs?: number;
+  /**
+   * The Node this node is about to register: it stands in for the stored one until
+   * `selfRegistered` and the watch has delivered that write, so that the speaker can listen
+   * before other nodes learn about this one (see listen-then-register.ts).
+   */
+  readonly pendingSelf?: Node;
+  /** Called with each speaker the agent starts (the first, and any that replaces it). */
+  readonly onSpeaker?: (server: BgpServer) => void;
 }
 
-/** The keys one watch has seen, and whether it has delivered its snapshot. */
-interface WatchedPrefix {
-  readonly values: Map<string, string>;
-  inSync: boolean;
-  watch?: Watch;
-}
+/**
+ * How long the speaker holds a connection from an address that is not a peer yet. A node that
+ * sorts above us connects as soon as its speaker is up, which can be before we have read its
+ * Node resource: held, the connection is taken when the reload adds that node, not refused.
+ */
+export const UNKNOWN_PEER_HOLD_MS = 3000;
 
 const RESOURCE_KINDS = ['Node', 'BGPPeer', 'BGPConfiguration', 'IPPool'] as const satisfies readonly Kind[];
 
 export class BgpAgent {
-  private readonly resources = new Map<Kind, WatchedPrefix>();
-  private readonly affinities: WatchedPrefix = { values: new Map(), inSync: false };
+  private readonly mirror: PrefixMirror;
   private readonly log: Logger;
   private speaker: BgpServer | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private settling: RoutesSettled | null = null;
+  private api: ApiServer | null = null;
   /** Applications run one at a time, in order. */
   private applying: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Until our registration is seen in the Node watch (see BgpAgentOptions.pendingSelf). */
+  private pendingSelf: Node | undefined;
+  /** The revision of our registration, once written; the highest we have seen of our Node. */
+  private registeredRevision: number | undefined;
+  private seenSelfRevision = 0;
+  private readonly selfKey: string;
+  /** Resolved once the first application has run, whether or not it started a speaker. */
+  private readonly firstApplied: Promise<void>;
+  private markFirstApplied: () => void = () => {};
 
   private constructor(private readonly options: BgpAgentOptions) {
     this.log = options.logger ?? silentLogger;
+    this.pendingSelf = options.pendingSelf;
+    this.selfKey = resourceKey('Node', options.nodeName);
+    this.firstApplied = new Promise((resolve) => {
+      this.markFirstApplied = resolve;
+    });
+    this.mirror = PrefixMirror.watch({
+      store: options.store,
+      prefixes: [...RESOURCE_KINDS.map((kind) => resourcePrefix(kind)), ipamKeys.affinities(options.nodeName)],
+      debounceMs: options.debounceMs ?? 10,
+      onChanged: () => this.queueApply(),
+      onPut: (kv) => this.onPut(kv.key, kv.modRevision),
+      onError: (prefix, error) => this.log.error('datastore watch stopped', { prefix, error: error.message }),
+    });
   }
 
   /** Starts watching; the speaker starts once every watch is in sync. */
   static start(options: BgpAgentOptions): BgpAgent {
-    const agent = new BgpAgent(options);
-    for (const kind of RESOURCE_KINDS) {
-      const watched: WatchedPrefix = { values: new Map(), inSync: false };
-      agent.resources.set(kind, watched);
-      agent.watch(resourcePrefix(kind), watched);
-    }
-    agent.watch(ipamKeys.affinities(options.nodeName), agent.affinities);
-    return agent;
+    return new BgpAgent(options);
   }
 
   /** The running speaker, or null before the first complete snapshot. */
@@ -68,60 +110,77 @@ export class BgpAgent {
     return this.speaker;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Resolves with the speaker once the first complete snapshot has been applied, or with null if
+   * that application failed, or did not happen within `timeoutMs`.
+   */
+  async speakerStarted(timeoutMs: number): Promise<BgpServer | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([this.firstApplied, timeout]);
+    clearTimeout(timer);
+    return this.speaker;
+  }
+
+  /**
+   * Our Node has been written at `revision`: the stored Node takes over from `pendingSelf` once
+   * the watch has delivered that write (until then the stored one may be a previous run's).
+   */
+  selfRegistered(revision: number): void {
+    this.registeredRevision = revision;
+    this.dropPendingSelfIfSeen();
+  }
+
+  /**
+   * Stops watching and stops the speaker. `restarting` drops the sessions without a NOTIFICATION,
+   * so that peers keep our routes until we are back (graceful restart).
+   */
+  async close(options: { restarting?: boolean } = {}): Promise<void> {
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    const watches = [...this.resources.values(), this.affinities].map((w) => w.watch?.close());
-    await Promise.all(watches);
+    this.settling?.cancel();
+    await this.mirror.close();
     await this.applying;
-    await this.speaker?.close();
+    await this.stopSpeaker(options.restarting);
+  }
+
+  private async stopSpeaker(restarting = false): Promise<void> {
+    await this.api?.close();
+    this.api = null;
+    await this.speaker?.close({ restarting });
     this.speaker = null;
   }
 
-  private watch(prefix: string, watched: WatchedPrefix): void {
-    watched.watch = this.options.store.watch(prefix, {
-      onEvent: (event) => this.onEvent(watched, event),
-      onError: (error) => this.log.error('datastore watch stopped', { prefix, error: error.message }),
-    });
+  private onPut(key: string, modRevision: number): void {
+    if (key !== this.selfKey) return;
+    this.seenSelfRevision = Math.max(this.seenSelfRevision, modRevision);
+    this.dropPendingSelfIfSeen();
   }
 
-  private onEvent(watched: WatchedPrefix, event: WatchEvent): void {
-    switch (event.type) {
-      case 'put':
-        watched.values.set(event.kv.key, event.kv.value);
-        break;
-      case 'delete':
-        watched.values.delete(event.key);
-        break;
-      case 'in-sync':
-        watched.inSync = true;
-        break;
-      case 'resync':
-        return; // the re-listing that follows arrives as puts and deletes
-    }
-    this.schedule();
+  private dropPendingSelfIfSeen(): void {
+    const revision = this.registeredRevision;
+    if (!this.pendingSelf || revision === undefined || this.seenSelfRevision < revision) return;
+    this.pendingSelf = undefined;
+    this.mirror.touch();
   }
 
-  private schedule(): void {
-    if (this.closed || !this.allInSync()) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.applying = this.applying
-        .then(() => this.apply())
-        .catch((error) => this.log.error('applying the BGP configuration failed', { error: error.message }));
-    }, this.options.debounceMs ?? 10);
-  }
-
-  private allInSync(): boolean {
-    return this.affinities.inSync && [...this.resources.values()].every((w) => w.inSync);
+  private queueApply(): void {
+    if (this.closed) return;
+    this.applying = this.applying
+      .then(() => this.apply())
+      .catch((error) => this.log.error('applying the BGP configuration failed', { error: error.message }))
+      .finally(() => this.markFirstApplied());
   }
 
   private async apply(): Promise<void> {
     if (this.closed) return;
     let config: DaemonConfig;
     try {
-      config = bgpServerConfig(this.snapshot(), { installRoutes: this.options.fib !== undefined });
+      config = bgpServerConfig(this.snapshot(), {
+        installRoutes: this.options.fib !== undefined,
+        api: this.options.apiAddress ?? false,
+      });
     } catch (error) {
       this.log.warn('BGP configuration not applied', { error: (error as Error).message });
       return;
@@ -129,49 +188,77 @@ export class BgpAgent {
     if (this.speaker) {
       try {
         this.speaker.reload(config);
+        this.settling?.retain(config.peers.map((p) => p.address));
         return;
       } catch (error) {
         // AS number, router id or listen address changed: only a new speaker can take those.
         this.log.warn('restarting the BGP speaker', { reason: (error as Error).message });
-        await this.speaker.close();
-        this.speaker = null;
+        await this.stopSpeaker();
       }
     }
-    this.speaker = await BgpServer.start(config, { logger: this.log, fib: this.options.fib });
+    this.speaker = await BgpServer.start(config, {
+      logger: this.log,
+      fib: this.options.fib,
+      holdUnknownConnectionsMs: UNKNOWN_PEER_HOLD_MS,
+    });
+    this.watchFirstRoutes(this.speaker, config);
+    this.options.onSpeaker?.(this.speaker);
+    if (config.api) {
+      try {
+        this.api = await startApiServer(this.speaker, apiTarget(config.api), this.log);
+      } catch (error) {
+        // Routing matters more than the status API: keep the speaker, say why status is missing.
+        this.log.error('BGP API not started', { address: config.api, error: (error as Error).message });
+      }
+    }
+  }
+
+  /** Only the first speaker's peers: a replaced speaker's sessions are not a (re)start of the node. */
+  private watchFirstRoutes(server: BgpServer, config: DaemonConfig): void {
+    const onSettled = this.options.onRoutesSettled;
+    if (this.settling || !onSettled) return;
+    this.settling = new RoutesSettled({
+      server,
+      peers: config.peers.map((p) => p.address),
+      timeoutMs: this.options.settleTimeoutMs ?? GRACEFUL_RESTART_SECONDS * 1000,
+      onSettled: (reason) => {
+        this.log.info('peers sent their routes; sweeping stale ones', { reason });
+        onSettled();
+      },
+    });
   }
 
   private snapshot(): BgpSnapshot {
     return {
       nodeName: this.options.nodeName,
-      nodes: this.decoded<Node>('Node'),
+      nodes: this.nodes(),
       configurations: this.decoded<BGPConfiguration>('BGPConfiguration'),
       peers: this.decoded<BGPPeer>('BGPPeer'),
       pools: this.decoded<IPPool>('IPPool'),
-      affineBlocks: [...this.affinities.values].flatMap(([key, value]) =>
-        confirmed(value) ? [cidrOfKey(key)] : [],
+      affineBlocks: [...this.mirror.values(ipamKeys.affinities(this.options.nodeName))].flatMap(([key, value]) =>
+        isConfirmedAffinity(value) ? [cidrOfKey(key)] : [],
       ),
     };
   }
 
+  /** The stored Nodes, with ours replaced by the one about to be registered while there is one. */
+  private nodes(): Node[] {
+    const stored = this.decoded<Node>('Node');
+    const pending = this.pendingSelf;
+    if (!pending) return stored;
+    return [...stored.filter((n) => n.metadata.name !== this.options.nodeName), pending];
+  }
+
   /** The stored resources of a kind; a corrupt one is logged and left out. */
   private decoded<R extends Resource>(kind: Kind): R[] {
-    return [...(this.resources.get(kind)?.values ?? [])].flatMap(([key, value]) => {
-      try {
-        return [decodeResource(value) as R];
-      } catch (error) {
-        this.log.warn('ignoring a corrupt resource', { key, error: (error as Error).message });
-        return [];
-      }
-    });
+    return decodeResources<R>(this.mirror.values(resourcePrefix(kind)), (key, error) =>
+      this.log.warn('ignoring a corrupt resource', { key, error: error.message }),
+    );
   }
 }
 
-/** Pending or deleted affinities are not ours to announce yet (or any more). */
-function confirmed(affinityValue: string): boolean {
-  try {
-    const affinity = JSON.parse(affinityValue) as { state?: unknown; deleted?: unknown };
-    return affinity.state === 'confirmed' && affinity.deleted !== true;
-  } catch {
-    return false;
-  }
+/** gRPC wants IPv6 hosts in brackets; the configuration's HOST:PORT is already checked. */
+function apiTarget(hostPort: string): string {
+  const { host, port } = parseHostPort(hostPort)!;
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

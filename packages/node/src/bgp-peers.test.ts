@@ -1,6 +1,7 @@
-import type { DaemonConfig } from '@margay/bgp';
-import { type BgpSnapshot, bgpServerConfig } from './bgp-peers';
-import { testBgpConfiguration, testNode, testPeer, testPool } from './testing';
+import type { IPPool } from '@margay/api';
+import { testBgpConfiguration, testNode, testPeer, testPool } from '@margay/api';
+import type { DaemonConfig, PrefixListEntry } from '@margay/bgp';
+import { type BgpSnapshot, bgpPeering, bgpServerConfig } from './bgp-peers';
 
 const meshOff = testBgpConfiguration('default', { nodeToNodeMeshEnabled: false });
 const pool = testPool('pool-a', '10.244.0.0/16');
@@ -136,7 +137,21 @@ describe('bgpServerConfig: peers', () => {
         ],
         peers: [testPeer('to-rr', { nodeSelector: 'all()', peerSelector: "rr == 'true'" })],
       },
-      peers: ['10.0.0.3:179 as 65002 passive from 10.0.0.2'],
+      peers: ['10.0.0.1:179 as 64512 active from 10.0.0.2', '10.0.0.3:179 as 65002 passive from 10.0.0.2'],
+    },
+    {
+      name: 'a node the peerSelector picks peers back with the nodes the BGPPeer applies to',
+      input: {
+        nodeName: 'n3',
+        configurations: [meshOff],
+        nodes: [
+          testNode('n1', { ipv4Address: '10.0.0.2/24' }, { rack: 'r1' }),
+          testNode('n2', { ipv4Address: '10.0.0.3/24' }, { rack: 'r2' }),
+          testNode('n3', { ipv4Address: '10.0.0.1/24' }, { tor: 'true' }),
+        ],
+        peers: [testPeer('rack1-to-tor', { nodeSelector: "rack == 'r1'", peerSelector: 'has(tor)' })],
+      },
+      peers: ['10.0.0.2:179 as 64512 passive from 10.0.0.1'],
     },
     {
       name: 'an explicit peer replaces the mesh session to the same address',
@@ -151,6 +166,11 @@ describe('bgpServerConfig: peers', () => {
   it.each(cases)('$name', ({ input, peers }) => {
     expect(peerLines(bgpServerConfig(snapshot(input), { installRoutes: false }))).toEqual(peers);
   });
+});
+
+test('node peers retry a refused connection after 0.1 s: a new node is in etcd before its speaker listens', () => {
+  const config = bgpServerConfig(snapshot({ nodes: threeNodes }), { installRoutes: false });
+  for (const peer of config.peers) expect(peer).toMatchObject({ idleHoldTime: 0.1, connectRetryTime: 5 });
 });
 
 describe('bgpServerConfig: route reflectors with the mesh off', () => {
@@ -223,10 +243,11 @@ describe('bgpServerConfig: speaker settings and originated prefixes', () => {
     });
   });
 
-  it('exports to every peer only routes inside exported pools and service ranges', () => {
+  it('exports pool routes to cluster nodes, and service ranges only to peers outside the cluster', () => {
     const config = bgpServerConfig(
       snapshot({
         nodes: threeNodes,
+        peers: [testPeer('tor', { peerIP: '192.0.2.1', asNumber: 65100 })],
         pools: [
           pool,
           testPool('v6', 'fd00:10::/48'),
@@ -236,22 +257,47 @@ describe('bgpServerConfig: speaker settings and originated prefixes', () => {
         configurations: [
           testBgpConfiguration('default', {
             serviceClusterIPs: [{ cidr: '10.96.0.0/12' }],
+            serviceExternalIPs: [{ cidr: '192.0.2.128/25' }],
             serviceLoadBalancerIPs: [{ cidr: '10.244.0.0/16' }],
           }),
         ],
       }),
       { installRoutes: false },
     );
-    const expected = {
-      prefixes: [
-        { prefix: '10.244.0.0/16', le: 32 },
-        { prefix: 'fd00:10::/48', le: 128 },
-        { prefix: '10.96.0.0/12', le: 32 },
-      ],
-      action: 'accept',
-    };
-    expect(config.peers.map((p) => p.export)).toEqual([expected, expected]);
-    expect(config.peers.map((p) => p.import)).toEqual(['all', 'all']);
+    const exports = Object.fromEntries(config.peers.map((p) => [p.address, p.export]));
+    const pools = [
+      { prefix: '10.244.0.0/16', le: 32 },
+      { prefix: 'fd00:10::/48', le: 128 },
+    ];
+    expect(exports).toEqual({
+      '10.0.0.3': { prefixes: pools, action: 'accept' },
+      '10.0.0.10': { prefixes: pools, action: 'accept' },
+      '192.0.2.1': {
+        prefixes: [
+          { prefix: '192.0.2.128/25', le: 32 },
+          { prefix: '10.244.0.0/16', le: 32 },
+          { prefix: '10.96.0.0/12', le: 32 },
+          { prefix: 'fd00:10::/48', le: 128 },
+        ],
+        action: 'accept',
+      },
+    });
+    expect(config.peers.map((p) => p.import)).toEqual(['all', 'all', 'all']);
+  });
+
+  it('treats a BGPPeer naming a cluster node as a node: no service ranges', () => {
+    const config = bgpServerConfig(
+      snapshot({
+        nodes: threeNodes,
+        configurations: [testBgpConfiguration('default', { serviceClusterIPs: [{ cidr: '10.96.0.0/12' }] })],
+        peers: [testPeer('n2-special', { peerIP: '10.0.0.3', asNumber: 64512 })],
+      }),
+      { installRoutes: false },
+    );
+    expect(config.peers.map((p) => p.export)).toEqual([
+      { prefixes: [{ prefix: '10.244.0.0/16', le: 32 }], action: 'accept' },
+      { prefixes: [{ prefix: '10.244.0.0/16', le: 32 }], action: 'accept' },
+    ]);
   });
 
   it('exports nothing when no pool is exported and no service range is set', () => {
@@ -293,4 +339,185 @@ describe('bgpServerConfig: speaker settings and originated prefixes', () => {
       bgpServerConfig(snapshot({ nodes: [testNode('n1', undefined)] }), { installRoutes: false }),
     ).toThrow('node n1: no Node resource with spec.bgp.ipv4Address yet');
   });
+});
+
+describe('bgpServerConfig: pool carve-outs (disableBGPExport inside an exported pool)', () => {
+  const nodes = [testNode('n1', { ipv4Address: '10.0.0.2/24' }), threeNodes[1]!];
+  const cases: {
+    name: string;
+    pools: IPPool[];
+    blocks: string[];
+    exported: PrefixListEntry[] | 'none';
+    originated: string[];
+  }[] = [
+    {
+      name: 'a nested pool without export is rejected before the pool around it',
+      pools: [pool, testPool('quiet', '10.244.128.0/20', { disableBGPExport: true })],
+      blocks: ['10.244.0.0/26', '10.244.130.0/26'],
+      exported: [
+        { prefix: '10.244.128.0/20', le: 32, action: 'reject' },
+        { prefix: '10.244.0.0/16', le: 32 },
+      ],
+      originated: ['10.244.0.0/26'],
+    },
+    {
+      name: 'order in the datastore does not matter: the more specific entry still comes first',
+      pools: [testPool('quiet', '10.244.128.0/20', { disableBGPExport: true }), pool],
+      blocks: ['10.244.130.0/26'],
+      exported: [
+        { prefix: '10.244.128.0/20', le: 32, action: 'reject' },
+        { prefix: '10.244.0.0/16', le: 32 },
+      ],
+      originated: [],
+    },
+    {
+      name: 'an exported pool inside the carve-out is exported again (three levels)',
+      pools: [
+        pool,
+        testPool('quiet', '10.244.128.0/20', { disableBGPExport: true }),
+        testPool('loud', '10.244.129.0/24'),
+      ],
+      blocks: ['10.244.129.64/26', '10.244.130.0/26', '10.244.1.0/26'],
+      exported: [
+        { prefix: '10.244.129.0/24', le: 32 },
+        { prefix: '10.244.128.0/20', le: 32, action: 'reject' },
+        { prefix: '10.244.0.0/16', le: 32 },
+      ],
+      originated: ['10.244.1.0/26', '10.244.129.64/26'],
+    },
+    {
+      name: 'a non-exported pool outside every exported pool needs no entry',
+      pools: [pool, testPool('quiet', '10.245.0.0/16', { disableBGPExport: true })],
+      blocks: ['10.245.0.0/26'],
+      exported: [{ prefix: '10.244.0.0/16', le: 32 }],
+      originated: [],
+    },
+    {
+      name: 'a disabled pool nested in an exported one is carved out too',
+      pools: [pool, testPool('old', '10.244.64.0/18', { disabled: true })],
+      blocks: ['10.244.64.0/26'],
+      exported: [
+        { prefix: '10.244.64.0/18', le: 32, action: 'reject' },
+        { prefix: '10.244.0.0/16', le: 32 },
+      ],
+      originated: [],
+    },
+    {
+      name: 'only carve-outs and nothing exported: export nothing',
+      pools: [testPool('quiet', '10.244.0.0/16', { disableBGPExport: true })],
+      blocks: ['10.244.0.0/26'],
+      exported: 'none',
+      originated: [],
+    },
+    {
+      name: 'IPv6 carve-out',
+      pools: [
+        testPool('v6', 'fd00:10::/48'),
+        testPool('v6-quiet', 'fd00:10:0:8000::/49', { disableBGPExport: true }),
+      ],
+      blocks: ['fd00:10::/122', 'fd00:10:0:8000::/122'],
+      exported: [
+        { prefix: 'fd00:10:0:8000::/49', le: 128, action: 'reject' },
+        { prefix: 'fd00:10::/48', le: 128 },
+      ],
+      originated: ['fd00:10::/122'],
+    },
+  ];
+
+  it.each(cases)('$name', ({ pools, blocks, exported, originated }) => {
+    const config = bgpServerConfig(snapshot({ nodes, pools, affineBlocks: blocks }), {
+      installRoutes: false,
+    });
+    const expected = exported === 'none' ? 'none' : { prefixes: exported, action: 'accept' };
+    expect(config.peers[0]?.export).toEqual(expected);
+    expect(config.originate).toEqual(originated);
+  });
+});
+
+describe('bgpServerConfig: peer descriptions (PEER TYPE of margayctl node status)', () => {
+  const nodes = [
+    testNode('rr1', { ipv4Address: '10.0.0.1/24', routeReflectorClusterID: '244.0.0.1' }, { rr: 'true' }),
+    testNode('c1', { ipv4Address: '10.0.0.11/24' }, { rack: 'r1' }),
+    testNode('c2', { ipv4Address: '10.0.0.12/24' }),
+  ];
+  const peers = [
+    testPeer('to-rr', { nodeSelector: 'all()', peerSelector: "rr == 'true'" }),
+    testPeer('tor', { peerIP: '192.0.2.1', asNumber: 65100 }),
+    testPeer('rack', { nodeSelector: "rack == 'r1'", peerIP: '192.0.2.2', asNumber: 65101 }),
+  ];
+  const describe = (nodeName: string, configurations = [meshOff]) =>
+    Object.fromEntries(
+      bgpServerConfig(snapshot({ nodeName, nodes, peers, configurations }), {
+        installRoutes: false,
+      }).peers.map((p) => [p.address, p.description]),
+    );
+
+  it.each([
+    {
+      node: 'c1',
+      mesh: [meshOff],
+      expected: {
+        '10.0.0.1': 'node specific (route reflector)',
+        '192.0.2.1': 'global',
+        '192.0.2.2': 'node specific',
+      },
+    },
+    {
+      node: 'rr1',
+      mesh: [meshOff],
+      expected: {
+        '10.0.0.11': 'node specific (route reflector client)',
+        '10.0.0.12': 'node specific (route reflector client)',
+        '192.0.2.1': 'global',
+      },
+    },
+    {
+      node: 'c2',
+      mesh: [],
+      expected: {
+        '10.0.0.1': 'node specific (route reflector)',
+        '10.0.0.11': 'node-to-node mesh',
+        '192.0.2.1': 'global',
+      },
+    },
+  ])('$node', ({ node, mesh, expected }) => {
+    expect(describe(node, mesh)).toEqual(expected);
+  });
+});
+
+describe('bgpServerConfig: the gRPC API', () => {
+  it('is off unless asked for, and at the given address when asked', () => {
+    const input = snapshot({ nodes: threeNodes });
+    expect(bgpServerConfig(input, { installRoutes: false }).api).toBe(false);
+    expect(bgpServerConfig(input, { installRoutes: false, api: '127.0.0.1:50151' }).api).toBe(
+      '127.0.0.1:50151',
+    );
+    expect(() => bgpServerConfig(input, { installRoutes: false, api: 'nowhere' })).toThrow(
+      'BGP configuration of node n1: api: "nowhere" is not HOST:PORT',
+    );
+  });
+});
+
+describe('bgpPeering: the daemon-neutral peering margay-confd renders BIRD from', () => {
+  test('peers name their source and node, and are the speaker configuration’s peers', () => {
+    const tor = testPeer('tor', { peerIP: '10.0.0.254', asNumber: 65001 });
+    const input = snapshot({ nodes: threeNodes, peers: [tor], affineBlocks: ['10.244.1.0/26'] });
+    const peering = bgpPeering(input);
+    expect(peering.peers.map((p) => [p.address, p.kind, p.resource?.metadata.name, p.nodeName])).toEqual([
+      ['10.0.0.10', 'node-to-node mesh', undefined, 'n3'],
+      ['10.0.0.254', 'global', 'tor', undefined],
+      ['10.0.0.3', 'node-to-node mesh', undefined, 'n2'],
+    ]);
+    expect(peering.blocks).toEqual(['10.244.1.0/26']);
+    const config = bgpServerConfig(input, { installRoutes: false });
+    expect(config.peers.map((p) => [p.address, p.passive])).toEqual(
+      peering.peers.map((p) => [p.address, p.passive]),
+    );
+  });
+});
+
+test("graceful restart as Calico's BIRD: 120 s, forwarding kept, on every session", () => {
+  const config = bgpServerConfig(snapshot({ nodes: threeNodes }), { installRoutes: true });
+  expect(config.gracefulRestart).toEqual({ restartTime: 120, preserveForwarding: true });
+  expect(config.peers.length).toBeGreaterThan(0);
 });

@@ -6,11 +6,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeResource, resourceKey } from '@margay/api';
+import { encodeResource, resourceKey, testBgpConfiguration } from '@margay/api';
 import { EtcdDatastore } from '@margay/datastore';
 import { EtcdServer, freePort, requireCommand, waitFor } from '@margay/testkit';
 import { statusKey } from './status';
-import { testBgpConfiguration } from './testing';
 
 jest.setTimeout(90_000);
 

@@ -4,15 +4,27 @@
 // Logs are JSON lines on stderr.
 
 import { parseArgs } from 'node:util';
-import { jsonLogger, type LogLevel } from '@margay/bgp';
+import {
+  EXIT_ERROR,
+  EXIT_OK,
+  EXIT_USAGE,
+  type Io,
+  jsonLogger,
+  LOG_LEVELS,
+  type LogLevel,
+  oneOf,
+  parseHostPort,
+  untilSignalled,
+} from '@margay/bgp';
 import { ProcessRunner } from '@margay/dataplane';
 import { EtcdDatastore, etcdConfigFromEnv } from '@margay/datastore';
+import { DEFAULT_BIRD_RUN_DIR } from './bird-supervisor';
 import { type NodeMode, NodeProcess, type NodeSettings } from './node-process';
 import { nodeEnvironment } from './registration';
 
-export const EXIT_OK = 0;
-export const EXIT_ERROR = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_ERROR, EXIT_OK, EXIT_USAGE };
+/** Where margayctl node status looks by default. */
+export const DEFAULT_BGP_API = '127.0.0.1:50151';
 
 const USAGE = `Usage: margay-node [options]
 
@@ -26,6 +38,15 @@ Options:
       --mode MODE             full (BGP, FIB and felix; default) or route-reflector (BGP only)
       --health-port PORT      /liveness and /readiness on 127.0.0.1 (default 9099, 0 = off)
       --metrics-port PORT     Prometheus /metrics (default 9091, 0 = off)
+      --bgp-api HOST:PORT     the BGP speaker's gRPC API, read by margayctl node status
+                              (default 127.0.0.1:50151, off = none)
+      --policy on|off         enforce network policy in iptables and ipsets in full mode
+                              (env MARGAY_POLICY, default on)
+      --bgp-daemon margay|bird
+                              the BGP daemon: margay's own speaker (default) or BIRD 2, configured
+                              by margay-confd from etcd (env MARGAY_BGP_DAEMON)
+      --bird-run-dir DIR      BIRD's configuration and control socket (bird.cfg, bird.ctl) with
+                              --bgp-daemon bird (default ${DEFAULT_BIRD_RUN_DIR})
       --log-level LEVEL       debug, info (default), warn or error
   -h, --help                  show this help
 
@@ -34,8 +55,7 @@ Signals: SIGTERM and SIGINT shut down gracefully, keeping installed routes; SIGH
 (there is nothing to reload: the configuration lives in the datastore).
 `;
 
-const MODES: readonly string[] = ['full', 'route-reflector'] satisfies NodeMode[];
-const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'] satisfies LogLevel[];
+const MODES = ['full', 'route-reflector'] as const satisfies readonly NodeMode[];
 
 export interface NodeFlags {
   readonly settings: NodeSettings;
@@ -56,6 +76,10 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
       mode: { type: 'string', default: 'full' },
       'health-port': { type: 'string', default: '9099' },
       'metrics-port': { type: 'string', default: '9091' },
+      'bgp-api': { type: 'string', default: DEFAULT_BGP_API },
+      policy: { type: 'string' },
+      'bgp-daemon': { type: 'string' },
+      'bird-run-dir': { type: 'string', default: DEFAULT_BIRD_RUN_DIR },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -74,11 +98,16 @@ export function parseNodeFlags(argv: readonly string[], env: NodeJS.ProcessEnv):
       addressMethod: node.addressMethod,
       asNumber: node.asNumber,
       routeReflectorClusterID: node.routeReflectorClusterID,
-      mode: oneOf('--mode', values.mode, MODES) as NodeMode,
+      mode: oneOf('--mode', values.mode, MODES),
       healthPort: port('--health-port', values['health-port']),
       metricsPort: port('--metrics-port', values['metrics-port']),
+      bgpApi: bgpApi(values['bgp-api']),
+      policy: policyFlag(values.policy, env.MARGAY_POLICY),
+      ...(bgpDaemon(values['bgp-daemon'], env.MARGAY_BGP_DAEMON) === 'bird' && {
+        bird: { runDir: values['bird-run-dir'] },
+      }),
     },
-    logLevel: oneOf('--log-level', values['log-level'], LEVELS) as LogLevel,
+    logLevel: oneOf('--log-level', values['log-level'], LOG_LEVELS),
   };
 }
 
@@ -86,11 +115,27 @@ function definedOnly(values: Record<string, string | undefined>): Record<string,
   return Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => !!entry[1]));
 }
 
-function oneOf(flag: string, value: string, allowed: readonly string[]): string {
-  if (!allowed.includes(value)) {
-    throw new Error(`${flag} ${JSON.stringify(value)} is not one of ${allowed.join(', ')}`);
+/** The API address, or undefined for `off`. */
+function bgpApi(value: string): string | undefined {
+  if (value === 'off') return undefined;
+  if (!parseHostPort(value)) {
+    throw new Error(`--bgp-api ${JSON.stringify(value)} is not HOST:PORT (e.g. 127.0.0.1:50151) or off`);
   }
   return value;
+}
+
+/** `--bgp-daemon` over MARGAY_BGP_DAEMON; margay's own speaker unless one of them says bird. */
+function bgpDaemon(flag: string | undefined, fromEnv: string | undefined): string {
+  if (flag !== undefined) return oneOf('--bgp-daemon', flag, ['margay', 'bird']);
+  if (fromEnv !== undefined && fromEnv !== '') return oneOf('MARGAY_BGP_DAEMON', fromEnv, ['margay', 'bird']);
+  return 'margay';
+}
+
+/** `--policy` over MARGAY_POLICY; on unless one of them says off. */
+function policyFlag(flag: string | undefined, fromEnv: string | undefined): boolean {
+  if (flag !== undefined) return oneOf('--policy', flag, ['on', 'off']) === 'on';
+  if (fromEnv !== undefined && fromEnv !== '') return oneOf('MARGAY_POLICY', fromEnv, ['on', 'off']) === 'on';
+  return true;
 }
 
 function port(flag: string, value: string): number {
@@ -99,11 +144,6 @@ function port(flag: string, value: string): number {
     throw new Error(`${flag} ${JSON.stringify(value)} is not a port (0-65535, 0 = off)`);
   }
   return number;
-}
-
-interface Io {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
 }
 
 /** Runs the node; resolves with the exit code after SIGTERM/SIGINT, or at once for --help and failures. */

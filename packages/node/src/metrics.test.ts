@@ -45,3 +45,28 @@ test('without felix there is no felix series; out of sync is 0', () => {
   expect(text).not.toContain('margay_felix_routes');
   expect(text).toContain('\nmargay_datastore_in_sync 0\n');
 });
+
+test('policy counters appear only when felix enforces policy', () => {
+  const felixPolicy = {
+    applies: 5,
+    failures: 1,
+    lastApplyDurationMs: 250,
+    lastBytesWritten: 900,
+    totalBytesWritten: 12000,
+    lastChainsChanged: 3,
+    localEndpoints: 4,
+    activePolicies: 2,
+    activeProfiles: 1,
+    ipSets: 6,
+  };
+  const text = metricsText({ ...sample, felixPolicy });
+  expect(text).toContain(
+    '# TYPE margay_felix_policy_applies_total counter\nmargay_felix_policy_applies_total 5\n',
+  );
+  expect(text).toContain('\nmargay_felix_policy_apply_failures_total 1\n');
+  expect(text).toContain('\nmargay_felix_policy_bytes_written_total 12000\n');
+  expect(text).toContain('\nmargay_felix_policy_last_apply_seconds 0.25\n');
+  expect(text).toContain('\nmargay_felix_policy_ipsets 6\n');
+  expect(text).toContain('\nmargay_felix_policy_active_policies 2\n');
+  expect(metricsText(sample)).not.toContain('margay_felix_policy');
+});

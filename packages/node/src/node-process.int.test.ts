@@ -4,14 +4,13 @@
 // and stop cleanly: routes kept, status lease revoked.
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { encodeResource, type Resource, resourceKey } from '@margay/api';
+import { encodeResource, type Resource, resourceKey, testBgpConfiguration, testPool } from '@margay/api';
 import { NetworkNamespace } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
 import { Ipam } from '@margay/ipam';
 import { EtcdServer, freePort, requireCommand, requireRoot, waitFor } from '@margay/testkit';
 import { NodeProcess } from './node-process';
 import { statusKey } from './status';
-import { testBgpConfiguration, testPool } from './testing';
 
 jest.setTimeout(90_000);
 

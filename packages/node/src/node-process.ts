@@ -1,19 +1,25 @@
-// margay-node's parts wired together, in start order: address autodetection, Node registration,
-// the BGP agent (with the kernel FIB unless the node is only a route reflector) and felix, the
+// margay-node's parts wired together, in start order: address autodetection, the BGP agent (with
+// the kernel FIB unless the node is only a route reflector), Node registration once the agent's
+// speaker listens (listen-then-register.ts; with BIRD, registration comes first), felix, the
 // status key, then the health and metrics endpoints. Nothing here touches the kernel before the
 // first in-sync: the agent starts its speaker, and felix programs routes, only after their snapshots.
 
 import type { Server } from 'node:http';
+import type { Node } from '@margay/api';
 import { type BestChange, type FibSink, KernelFib, type Logger, silentLogger } from '@margay/bgp';
 import { type CommandRunner, ROUTE_PROTO } from '@margay/dataplane';
 import type { Datastore } from '@margay/datastore';
 import { Felix } from '@margay/felix';
+import { TunnelAgent } from '@margay/tunnel';
 import { autodetectIpv4, parseAutodetectMethod } from './autodetect';
-import { BgpAgent } from './bgp-agent';
+import type { BgpAgent } from './bgp-agent';
+import { BirdSupervisor } from './bird-supervisor';
 import { type Readiness, serveHealth } from './health';
+import { listenThenRegister } from './listen-then-register';
 import { type MetricsSample, serveMetrics } from './metrics';
-import { registerNode } from './registration';
+import { type NodeRegistration, registerNode } from './registration';
 import { type NodeStatus, StatusReporter } from './status';
+import { TunnelOwnedRoutesFilter } from './tunnel-fib';
 
 /** `full` runs BGP, FIB sync and felix; `route-reflector` runs BGP only and never touches the kernel. */
 export type NodeMode = 'full' | 'route-reflector';
@@ -28,6 +34,12 @@ export interface NodeSettings {
   /** 0 turns the endpoint off. */
   readonly healthPort: number;
   readonly metricsPort: number;
+  /** "host:port" of the speaker's gRPC API (margayctl node status); off when absent. */
+  readonly bgpApi?: string;
+  /** Felix enforces network policy (full mode only). Default true. */
+  readonly policy?: boolean;
+  /** BIRD (configured by margay-confd) is the BGP daemon instead of margay's speaker. */
+  readonly bird?: { readonly runDir: string };
 }
 
 export interface NodeProcessOptions {
@@ -49,11 +61,16 @@ export class NodeProcess {
   private readonly startedAt = Date.now();
   private readonly servers: Server[] = [];
   private status: StatusReporter | undefined;
+  /** IPIP/VXLAN devices and routes (full mode); it owns the blocks of encapsulated pools. */
+  private tunnel: TunnelAgent | undefined;
   private stopping: Promise<void> | undefined;
+  /** BIRD and margay-confd, when BIRD is the BGP daemon. */
+  private bird: BirdSupervisor | undefined;
 
   private constructor(
     private readonly options: NodeProcessOptions,
-    private readonly agent: BgpAgent,
+    /** margay's speaker; absent when BIRD is the BGP daemon. */
+    private readonly agent: BgpAgent | undefined,
     private readonly fib: NodeFib | undefined,
     private readonly felix: Felix | undefined,
   ) {}
@@ -63,23 +80,78 @@ export class NodeProcess {
     const { settings, store, runner } = options;
     const log = options.logger ?? silentLogger;
     const address = await autodetectIpv4(parseAutodetectMethod(settings.addressMethod), runner);
-    const registered = await registerNode(store, {
+    const registration: NodeRegistration = {
       name: settings.nodeName,
       ipv4Address: address,
       asNumber: settings.asNumber,
       routeReflectorClusterID: settings.routeReflectorClusterID,
-    });
-    log.info('node registered', { node: settings.nodeName, address, bgp: registered.spec.bgp });
+    };
 
     const full = settings.mode === 'full';
-    const fib = full ? new NodeFib(new KernelFib({ runner, logger: log })) : undefined;
-    const agent = BgpAgent.start({ store, nodeName: settings.nodeName, fib, logger: log });
+    // A restart keeps the routes the last run installed until the peers have sent theirs again.
+    const fib =
+      full && !settings.bird
+        ? new NodeFib(new KernelFib({ runner, logger: log, keepStaleUntilSwept: true }))
+        : undefined;
+    // Blocks of IPIP/VXLAN pools are the tunnel manager's to route: BGP learns them but does not install them.
+    const routesFilter = fib && new TunnelOwnedRoutesFilter(fib);
+    // With BIRD as the daemon, BIRD programs the kernel (margay-confd's kernel export).
+    let agent: BgpAgent | undefined;
+    let registered: Node;
+    if (settings.bird) {
+      registered = await registerNode(store, registration);
+    } else {
+      try {
+        ({ agent, node: registered } = await listenThenRegister({
+          store,
+          registration,
+          logger: log,
+          agent: {
+            fib: routesFilter,
+            logger: log,
+            apiAddress: settings.bgpApi,
+            // The sweep must see the routes the filter passes on once the pools are known.
+            onRoutesSettled: fib && (() => void routesFilter?.ready.then(() => fib.sweepStale())),
+          },
+        }));
+      } catch (error) {
+        await fib?.shutdown();
+        throw error;
+      }
+    }
+    log.info('node registered', { node: settings.nodeName, address, bgp: registered.spec.bgp });
     const felix = full
-      ? new Felix({ datastore: store, nodeName: settings.nodeName, runner, log })
+      ? new Felix({
+          datastore: store,
+          nodeName: settings.nodeName,
+          runner,
+          log,
+          ...(settings.policy !== false && { policy: {} }),
+        })
       : undefined;
     const node = new NodeProcess(options, agent, fib, felix);
     try {
+      if (settings.bird) {
+        node.bird = BirdSupervisor.start({
+          nodeName: settings.nodeName,
+          runDir: settings.bird.runDir,
+          store,
+          runner,
+          kernelRoutes: full,
+          logger: log,
+        });
+      }
       await felix?.start();
+      if (full) {
+        node.tunnel = new TunnelAgent({
+          datastore: store,
+          nodeName: settings.nodeName,
+          runner,
+          log,
+          onEncapsulatedPools: (cidrs) => routesFilter?.setEncapsulatedPools(cidrs),
+        });
+        node.tunnel.start();
+      }
       node.status = await StatusReporter.start({
         store,
         nodeName: settings.nodeName,
@@ -106,8 +178,24 @@ export class NodeProcess {
 
   /** The agent starts its speaker only once its own watches are in sync, so a speaker implies that. */
   readiness(): Readiness {
-    const bgpSpeakerUp = this.agent.server !== null;
-    return { datastoreInSync: bgpSpeakerUp && (this.felix?.inSync ?? true), bgpSpeakerUp };
+    const bird = this.bird?.status();
+    const bgpSpeakerUp = bird ? bird.birdUp : !!this.agent?.server;
+    return {
+      datastoreInSync:
+        bgpSpeakerUp &&
+        (bird?.confdOk ?? true) &&
+        (this.felix?.inSync ?? true) &&
+        (this.tunnel?.inSync ?? true) &&
+        this.policyReady(),
+      bgpSpeakerUp,
+    };
+  }
+
+  /** Without policy, nothing to wait for; with it, the snapshot is in and has been programmed once. */
+  private policyReady(): boolean {
+    const stats = this.felix?.policyStats();
+    if (stats === undefined) return true;
+    return this.felix?.policyInSync === true && stats.applies > 0;
   }
 
   /**
@@ -119,8 +207,10 @@ export class NodeProcess {
       for (const server of this.servers) server.closeAllConnections();
       await Promise.all(this.servers.map((server) => new Promise((resolve) => server.close(resolve))));
       await this.felix?.stop();
+      await this.tunnel?.stop();
       await this.fib?.shutdown();
-      await this.agent.close();
+      await this.agent?.close({ restarting: true }); // peers keep our routes while we are gone
+      await this.bird?.stop(); // a graceful restart too
       await this.status?.stop();
     })();
     return this.stopping;
@@ -135,11 +225,12 @@ export class NodeProcess {
   }
 
   private async metricsSample(): Promise<MetricsSample> {
-    const routes = this.agent.server ? [...this.agent.server.routes()].filter((r) => r.best).length : 0;
+    const routes = this.agent?.server ? [...this.agent.server.routes()].filter((r) => r.best).length : 0;
     return {
       bgpPeers: this.peersByState(),
       bgpRoutes: routes,
       felixRoutes: this.felix ? await this.felixRoutes() : undefined,
+      felixPolicy: this.felix?.policyStats(),
       datastoreInSync: this.readiness().datastoreInSync,
       uptimeSeconds: this.uptimeSeconds(),
       residentMemoryBytes: process.memoryUsage.rss(),
@@ -148,7 +239,10 @@ export class NodeProcess {
 
   private peersByState(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const peer of this.agent.server?.peerViews() ?? [])
+    // BIRD's BGP protocols count by BIRD's state (up, start, ...).
+    for (const protocol of this.bird?.status().protocols ?? [])
+      counts[protocol.state] = (counts[protocol.state] ?? 0) + 1;
+    for (const peer of this.agent?.server?.peerViews() ?? [])
       counts[peer.state] = (counts[peer.state] ?? 0) + 1;
     return counts;
   }
@@ -183,6 +277,11 @@ class NodeFib implements FibSink {
   /** A speaker closing is not the node stopping: the FIB stays for the next speaker. */
   async close(): Promise<void> {
     // shutdown() closes the kernel FIB, keeping its routes.
+  }
+
+  /** The peers have sent their routes: those of a previous run that nobody sent again go. */
+  sweepStale(): Promise<void> {
+    return this.stopped ? Promise.resolve() : this.kernel.sweepStale();
   }
 
   shutdown(): Promise<void> {

@@ -1,7 +1,13 @@
-import { decodeResource, encodeResource, type Node, ResourceValidationError, resourceKey } from '@margay/api';
+import {
+  decodeResource,
+  encodeResource,
+  type Node,
+  ResourceValidationError,
+  resourceKey,
+  testNode,
+} from '@margay/api';
 import { MemoryDatastore } from '@margay/datastore';
 import { nodeEnvironment, registerNode } from './registration';
-import { testNode } from './testing';
 
 const key = resourceKey('Node', 'n1');
 

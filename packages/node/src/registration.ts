@@ -55,20 +55,47 @@ export function nodeEnvironment(env: NodeJS.ProcessEnv): NodeEnvironment {
   };
 }
 
+/** A written Node and the datastore revision of that write. */
+export interface RegisteredNode {
+  readonly node: Node;
+  readonly revision: number;
+}
+
 /** Creates or updates the Node; throws (writing nothing) if the result would not validate. */
 export async function registerNode(store: Datastore, registration: NodeRegistration): Promise<Node> {
+  return (await writeRegistration(store, registration)).node;
+}
+
+/** registerNode, also returning the revision of the write (watchers see it with that modRevision). */
+export async function writeRegistration(
+  store: Datastore,
+  registration: NodeRegistration,
+): Promise<RegisteredNode> {
   const key = resourceKey('Node', registration.name);
   for (let attempt = 1; ; attempt++) {
     const stored = await store.get(key);
-    const existing = stored ? (decodeResource(stored.value) as Node) : undefined;
-    const node = validateResource(merged(existing, registration), `Node ${registration.name}`) as Node;
+    const node = mergedAndChecked(stored?.value, registration);
     try {
-      await store.put(key, encodeResource(node), { prevRevision: stored?.modRevision ?? 0 });
-      return node;
+      const written = await store.put(key, encodeResource(node), { prevRevision: stored?.modRevision ?? 0 });
+      return { node, revision: written.modRevision };
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt === MAX_ATTEMPTS) throw error;
     }
   }
+}
+
+/**
+ * The Node registerNode would write now, without writing it: what the BGP speaker is configured
+ * from while it starts listening, before other nodes learn about this one.
+ */
+export async function plannedNode(store: Datastore, registration: NodeRegistration): Promise<Node> {
+  const stored = await store.get(resourceKey('Node', registration.name));
+  return mergedAndChecked(stored?.value, registration);
+}
+
+function mergedAndChecked(storedValue: string | undefined, registration: NodeRegistration): Node {
+  const existing = storedValue === undefined ? undefined : (decodeResource(storedValue) as Node);
+  return validateResource(merged(existing, registration), `Node ${registration.name}`) as Node;
 }
 
 function merged(existing: Node | undefined, registration: NodeRegistration): Node {

@@ -1,6 +1,7 @@
 // The node's status key, like felix's status reports: written under a lease that the node keeps
 // alive while it runs, so a node that dies silently drops out of the datastore by itself.
 
+import { statusKeys } from '@margay/api';
 import type { Datastore, Lease } from '@margay/datastore';
 
 export interface NodeStatus {
@@ -24,7 +25,7 @@ export interface StatusReporterOptions {
   readonly onError?: (error: Error) => void;
 }
 
-export const statusKey = (nodeName: string): string => `/margay/status/v1/nodes/${nodeName}`;
+export const statusKey = statusKeys.node;
 
 export class StatusReporter {
   private timer: NodeJS.Timeout | undefined;

@@ -5,6 +5,8 @@ export interface ApiPeer {
   address: string;
   asNumber: number;
   type: string;
+  /** The configured description; empty when none. */
+  description: string;
   state: string;
   sinceUnixMs: number;
   uptimeSeconds: number;

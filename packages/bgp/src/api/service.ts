@@ -29,6 +29,7 @@ function apiPeer(peer: PeerView): ApiPeer {
     address: peer.address,
     asNumber: peer.asNumber,
     type: peer.type,
+    description: peer.description ?? '',
     state: peer.state,
     sinceUnixMs: peer.since.getTime(),
     uptimeSeconds: peer.uptime ?? 0,

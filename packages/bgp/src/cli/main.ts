@@ -9,11 +9,10 @@ import { loadConfig } from '../config/load';
 import { ConfigError, type LogLevel } from '../config/schema';
 import { KernelFib } from '../fib/kernel-fib';
 import { Daemon } from '../server/daemon';
+import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, type Io, LOG_LEVELS, oneOf, untilSignalled } from './daemon-cli';
 import { jsonLogger } from './json-logger';
 
-export const EXIT_OK = 0;
-export const EXIT_ERROR = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_ERROR, EXIT_OK, EXIT_USAGE };
 
 const USAGE = `Usage: margay-bgpd --config FILE [--log-level LEVEL] [--check]
 
@@ -26,13 +25,6 @@ Options:
 
 Signals: SIGHUP reloads the configuration; SIGTERM and SIGINT shut down gracefully.
 `;
-
-const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'];
-
-interface Io {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
 
 type Parsed = { config: string; logLevel: LogLevel | undefined; check: boolean } | { exit: number };
 
@@ -60,11 +52,14 @@ function parse(argv: string[], io: Io): Parsed {
     return { exit: EXIT_USAGE };
   }
   const level = values['log-level'];
-  if (level !== undefined && !LEVELS.includes(level)) {
-    io.stderr.write(`margay-bgpd: --log-level ${JSON.stringify(level)} is not one of ${LEVELS.join(', ')}\n`);
+  let logLevel: LogLevel | undefined;
+  try {
+    logLevel = level === undefined ? undefined : oneOf('--log-level', level, LOG_LEVELS);
+  } catch (error) {
+    io.stderr.write(`margay-bgpd: ${(error as Error).message}\n`);
     return { exit: EXIT_USAGE };
   }
-  return { config: values.config, logLevel: level as LogLevel | undefined, check: values.check === true };
+  return { config: values.config, logLevel, check: values.check === true };
 }
 
 function parseOptions(argv: string[]) {
@@ -118,27 +113,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     logger.error('start-up failed', { error: (error as Error).message });
     return EXIT_ERROR;
   }
-  return new Promise((resolve) => {
-    const reload = () => {
+  return untilSignalled({
+    logger,
+    shuttingDown: 'shutting down',
+    stop: () => daemon.stop(),
+    onHangup: () => {
       logger.info('SIGHUP: reloading', { file: parsed.config });
       void daemon.reload();
-    };
-    const shutdown = (signal: NodeJS.Signals) => {
-      logger.info('shutting down', { signal });
-      process.off('SIGHUP', reload);
-      process.off('SIGTERM', shutdown);
-      process.off('SIGINT', shutdown);
-      daemon.stop().then(
-        () => resolve(EXIT_OK),
-        (error: Error) => {
-          logger.error('shutdown failed', { error: error.message });
-          resolve(EXIT_ERROR);
-        },
-      );
-    };
-    process.on('SIGHUP', reload);
-    process.on('SIGTERM', shutdown);
-    process.on('SIGINT', shutdown);
+    },
   });
 }
 

@@ -41,6 +41,15 @@ test('a good file is read with defaults filled in', () => {
   });
 });
 
+test('idleHoldTime takes fractions of a second (a starting peer is retried soon)', () => {
+  const config = parseConfig(
+    'asNumber: 65000\nrouterId: 10.0.0.1\npeers:\n  - { address: 127.0.0.2, asNumber: 1, idleHoldTime: 0.1 }\n',
+    'x',
+  );
+  expect(config.peers[0]!.idleHoldTime).toBe(0.1);
+  expect(parseConfig(GOOD, 'x').peers[0]!.idleHoldTime).toBe(5);
+});
+
 test('RFC 8212: eBGP peers default to no import and no export, iBGP peers to all', () => {
   const [explicit, ibgp, ebgp] = parseConfig(GOOD, 'x').peers;
   expect(ibgp).toMatchObject({ import: 'all', export: 'all', routeReflectorClient: true });
@@ -75,6 +84,35 @@ peers:
       action: 'accept',
     },
   });
+});
+
+test('prefix entries may reject (carve-outs); peers may carry a description', () => {
+  const config = parseConfig(
+    `asNumber: 64512
+routerId: 192.0.2.1
+peers:
+  - address: 192.0.2.2
+    asNumber: 64512
+    description: node-to-node mesh
+    export:
+      prefixes:
+        - { prefix: 10.244.5.0/24, le: 32, action: reject }
+        - { prefix: 10.244.0.0/16, le: 32 }
+`,
+    'bgpd.yaml',
+  );
+  expect(config.peers[0]).toMatchObject({
+    description: 'node-to-node mesh',
+    export: {
+      prefixes: [{ prefix: '10.244.5.0/24', le: 32, action: 'reject' }, { prefix: '10.244.0.0/16' }],
+    },
+  });
+  expect(() =>
+    parseConfig(
+      'asNumber: 1\nrouterId: 1.1.1.1\npeers:\n  - address: 1.1.1.2\n    asNumber: 1\n    export: { prefixes: [{ prefix: 10.0.0.0/8, action: deny }] }\n',
+      'x.yaml',
+    ),
+  ).toThrow('x.yaml: peers[0].export.prefixes[0].action: must be "accept" or "reject"');
 });
 
 test('a minimal file gets the default listener and API', () => {
@@ -162,6 +200,10 @@ test.each([
   [
     'peers:\n  - { address: 127.0.0.2, asNumber: 1, holdTime: 9, keepaliveTime: 4 }',
     'bgpd.yaml: peers[0].keepaliveTime: must be at most a third of holdTime (9)',
+  ],
+  [
+    'peers:\n  - { address: 127.0.0.2, asNumber: 1, idleHoldTime: 0.05 }',
+    'bgpd.yaml: peers[0].idleHoldTime: must be 0.1..120 seconds',
   ],
   ['api: localhost', 'bgpd.yaml: api: "localhost" is not HOST:PORT'],
   ['logLevel: loud', 'bgpd.yaml: logLevel: must be debug, info, warn or error'],

@@ -51,9 +51,17 @@ const prefixLength = z
   .min(0, { error: 'must be 0..128' })
   .max(128, { error: 'must be 0..128' });
 
-/** BIRD/FRR semantics: routes inside `prefix` whose length is in [ge ?? its length, le ?? its length]. */
+/**
+ * BIRD/FRR semantics: routes inside `prefix` whose length is in [ge ?? its length, le ?? its
+ * length]. `action: 'reject'` carves a range out of a wider entry listed after it.
+ */
 const prefixListEntry = z
-  .strictObject({ prefix, ge: prefixLength.optional(), le: prefixLength.optional() })
+  .strictObject({
+    prefix,
+    ge: prefixLength.optional(),
+    le: prefixLength.optional(),
+    action: z.enum(['accept', 'reject'], { error: 'must be "accept" or "reject"' }).optional(),
+  })
   .superRefine((entry, ctx) => {
     const checked = checkPrefix(entry.prefix);
     if ('problem' in checked) return; // already reported on `prefix`
@@ -110,12 +118,25 @@ const peerSchema = z.strictObject({
   /** Checked against holdTime only: the session sends keepalives every third of the negotiated hold time. */
   keepaliveTime: seconds(1, 21845).optional(),
   connectRetryTime: seconds(1, 65535).default(120),
-  /** Delay before reconnecting after a failure (doubling up to 120 s on repeated failures). */
-  idleHoldTime: seconds(1, 120).default(5),
+  /**
+   * Delay before reconnecting after a failure (doubling up to 120 s on repeated failures).
+   * Fractions allowed: a peer whose speaker is still starting refuses the first connection, and
+   * the next attempt should not wait whole seconds for it.
+   */
+  idleHoldTime: z
+    .number(expected('a number of seconds'))
+    .min(0.1, { error: 'must be 0.1..120 seconds' })
+    .max(120, { error: 'must be 0.1..120 seconds' })
+    .default(5),
   /** Accepted for Calico parity; Node cannot set a TCP socket's TTL, so sessions always use the system default (64). */
   multihop: z.boolean().default(false),
   nextHopSelf: z.boolean().default(false),
   routeReflectorClient: z.boolean().default(false),
+  /** Free text for operators (e.g. "node-to-node mesh"), shown by the API; changing it keeps the session. */
+  description: z
+    .string(expected('a string'))
+    .max(200, { error: 'must be at most 200 characters' })
+    .optional(),
   gracefulRestart: z.strictObject({ restartTime: seconds(0, 4095) }).optional(),
   families: z.array(family).min(1, { error: 'must name at least one family' }).default(['ipv4', 'ipv6']),
   import: policy.optional(),
@@ -166,7 +187,7 @@ export type LogLevel = FileConfig['logLevel'];
 export type Family = z.infer<typeof family>;
 
 export type PrefixListEntry = z.infer<typeof prefixListEntry>;
-/** Accepts the routes any entry matches, rejects the rest. */
+/** The first entry that matches a route decides (accept unless it says reject); no match rejects. */
 export type PrefixListPolicy = z.infer<typeof prefixListPolicy>;
 export type PolicyConfig = z.infer<typeof policyName> | PrefixListPolicy;
 

@@ -80,6 +80,36 @@ describe('KernelFib', () => {
     expect(() => fib.apply([])).toThrow('KernelFib is closed');
   });
 
+  test("keepStaleUntilSwept: a previous run's routes stay until sweepStale(), which removes those not sent again", async () => {
+    const leftovers = [
+      { dst: '10.1.0.0/24', gateway: '10.99.0.2', dev: 'veth0', flags: [] },
+      { dst: '10.2.0.0/24', gateway: '10.99.0.2', dev: 'veth0', flags: [] },
+    ];
+    const runner = new RecordingRunner(({ argv }) =>
+      argv.includes('show') && argv.includes('-4') ? { stdout: JSON.stringify(leftovers) } : {},
+    );
+    const fib = new KernelFib({ runner, keepStaleUntilSwept: true });
+    const feed = fibFeed();
+    feed.announce(PEER_A, ['10.1.0.0/24', '10.3.0.0/24'], '10.99.0.2');
+    fib.apply(feed.batches.splice(0).flat());
+    await fib.reconcile(); // a periodic resync before the sweep must not be the sweep
+    await settle();
+    // Written without reading the kernel: nothing is deleted yet.
+    expect(SHOW_AND_BATCH(runner).filter((c) => c.includes('show'))).toEqual([]);
+    expect(runner.batches()).toHaveLength(1);
+    expect(runner.batches()[0]!.trim().split('\n').sort()).toEqual([
+      `route replace 10.1.0.0/24 via 10.99.0.2 ${own} metric 0`,
+      `route replace 10.3.0.0/24 via 10.99.0.2 ${own} metric 0`,
+    ]);
+
+    leftovers.push({ dst: '10.3.0.0/24', gateway: '10.99.0.2', dev: 'veth0', flags: [] }); // as written
+    await fib.sweepStale();
+    expect(runner.batches()[1]).toBe(`route del 10.2.0.0/24 ${own} metric 0\n`);
+    await fib.sweepStale();
+    expect(runner.batches()).toHaveLength(2);
+    await fib.close(true);
+  });
+
   test('refused routes are logged with their line, and do not stop the others', async () => {
     const warnings: unknown[] = [];
     const logger = {

@@ -30,6 +30,12 @@ export interface KernelFibOptions {
   readonly device?: string;
   /** Add `onlink` (next hops not on a local subnet, e.g. over a tunnel); needs `device`. */
   readonly onlink?: boolean;
+  /**
+   * Keep the routes a previous run left (our proto) until `sweepStale()`: a restarting speaker
+   * keeps forwarding on them until its peers have sent their tables again (RFC 4724 §4.1).
+   * Default false: the first write removes whatever the kernel holds that the table does not.
+   */
+  readonly keepStaleUntilSwept?: boolean;
   /** How long to collect changes before writing. Default 0: the next timer tick. */
   readonly flushDelayMs?: number;
   readonly logger?: Logger;
@@ -40,8 +46,12 @@ export class KernelFib implements FibSink {
   private readonly options: KernelFibOptions;
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | null = null;
-  /** The first write reconciles, adopting or removing what a previous run left behind. */
+  /**
+   * The first write reconciles, adopting or removing what a previous run left behind; with
+   * `keepStaleUntilSwept` that waits for sweepStale(), and writes before it only add and replace.
+   */
   private synced = false;
+  private sweepPending: boolean;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -49,6 +59,7 @@ export class KernelFib implements FibSink {
     if (options.onlink && options.device === undefined) throw new Error('KernelFib: onlink needs a device');
     this.options = options;
     this.logger = options.logger ?? silentLogger;
+    this.sweepPending = options.keepStaleUntilSwept ?? false;
     this.table = new RouteTable({
       runner: options.runner ?? new ProcessRunner(),
       proto: options.proto ?? DEFAULT_BGP_PROTO,
@@ -75,9 +86,19 @@ export class KernelFib implements FibSink {
     }, this.options.flushDelayMs ?? 0);
   }
 
+  /**
+   * Ends the wait `keepStaleUntilSwept` began: removes our routes the table does not hold (what
+   * the peers did not send again) and reconciles from now on. Idempotent.
+   */
+  sweepStale(): Promise<void> {
+    if (!this.sweepPending || this.closed) return this.writing;
+    this.sweepPending = false;
+    return this.write(true);
+  }
+
   /** Re-reads the kernel and repairs any difference: for the daemon's periodic resync. */
   reconcile(): Promise<void> {
-    return this.write(true);
+    return this.write(!this.sweepPending); // not before the stale sweep: that would be it
   }
 
   async close(keepRoutes: boolean): Promise<void> {
@@ -94,9 +115,9 @@ export class KernelFib implements FibSink {
   private write(reconcile = false): Promise<void> {
     this.writing = this.writing.then(async () => {
       try {
-        const full = reconcile || !this.synced;
+        const full = reconcile || (!this.synced && !this.sweepPending);
         const result = await (full ? this.table.reconcile() : this.table.flush());
-        this.synced = true;
+        if (full) this.synced = true;
         this.report(result);
       } catch (error) {
         this.logger.error('FIB write failed', { error: (error as Error).message });

@@ -1,4 +1,5 @@
-// Interop with BIRD 1.6 (the base of Calico's BIRD fork): eBGP and iBGP over IPv4.
+// Interop with BIRD 1.6 (the base of Calico's BIRD fork): eBGP and iBGP over IPv4, and over IPv6 with
+// bird6, the separate daemon BIRD 1.6 runs for IPv6 (see ipv6-link.int.test.ts for a link-local next hop).
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,4 +26,13 @@ test('eBGP over IPv4', async () => {
 test('iBGP over IPv4', async () => {
   const { anchor: bird } = await pairAndExchange(started, startBird1, { anchorAs: 65000, n: 62 });
   expect(await bird.waitForRoute('10.62.2.0/24')).toMatchObject({ localPref: 100 });
+});
+
+test('eBGP over IPv6 on ::1 (bird6)', async () => {
+  await pairAndExchange(started, startBird1, { anchorAs: 65001, ipv6: true, n: 63 });
+});
+
+test('iBGP over IPv6 on ::1 (bird6): empty AS path, LOCAL_PREF carried', async () => {
+  const { anchor: bird } = await pairAndExchange(started, startBird1, { anchorAs: 65000, ipv6: true, n: 64 });
+  expect(await bird.waitForRoute('2001:db8:642::/48')).toMatchObject({ localPref: 100 });
 });

@@ -1,4 +1,4 @@
-// Interop with FRR's bgpd: eBGP and iBGP over IPv4, and margayctl reporting the session.
+// Interop with FRR's bgpd: eBGP and iBGP over IPv4 and IPv6, and margayctl reporting the session.
 
 import { startFrr } from '@margay/anchors';
 import { requireCommand, requireRoot } from '@margay/testkit';
@@ -23,4 +23,13 @@ test('eBGP over IPv4, and margayctl shows the session Established', async () => 
 test('iBGP over IPv4', async () => {
   const { anchor: frr } = await pairAndExchange(started, startFrr, { anchorAs: 65000, n: 42 });
   expect(await frr.waitForRoute('10.42.2.0/24')).toMatchObject({ localPref: 100 });
+});
+
+test('eBGP over IPv6 on ::1', async () => {
+  await pairAndExchange(started, startFrr, { anchorAs: 65001, ipv6: true, n: 43 });
+});
+
+test('iBGP over IPv6 on ::1: empty AS path, LOCAL_PREF carried', async () => {
+  const { anchor: frr } = await pairAndExchange(started, startFrr, { anchorAs: 65000, ipv6: true, n: 44 });
+  expect(await frr.waitForRoute('2001:db8:442::/48')).toMatchObject({ localPref: 100 });
 });

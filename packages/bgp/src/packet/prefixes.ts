@@ -32,6 +32,9 @@ export function emptyPrefixList(afi: Afi): PrefixList {
   return { afi, lengths: new Uint8Array(0), words: new Uint32Array(0) };
 }
 
+const EMPTY_IPV4 = emptyPrefixList(Afi.Ipv4);
+const EMPTY_IPV6 = emptyPrefixList(Afi.Ipv6);
+
 /** Octets of one encoded prefix of `bits` length, the length octet included. */
 export function encodedPrefixSize(bits: number): number {
   return 1 + ((bits + 7) >> 3);
@@ -56,6 +59,8 @@ export function countPrefixes(buf: Buffer, start: number, end: number, maxBits: 
 
 /** Reads `count` prefixes from buf[start...] (already validated by countPrefixes). */
 export function readPrefixes(buf: Buffer, start: number, count: number, afi: Afi): PrefixList {
+  // Most UPDATEs have an empty Withdrawn Routes or NLRI field: one shared list, no allocation.
+  if (count === 0) return afi === Afi.Ipv4 ? EMPTY_IPV4 : EMPTY_IPV6;
   const lengths = new Uint8Array(count);
   if (afi === Afi.Ipv4) {
     const words = new Uint32Array(count);

@@ -108,9 +108,39 @@ const receivedFlags = new Uint8Array(256);
 const valueStart = new Int32Array(256);
 const valueEnd = new Int32Array(256);
 
-/** Decodes an UPDATE body (the message after its 19-octet header). */
-export function decodeUpdate(body: Buffer, ctx: SessionContext): DecodedUpdate {
-  return new UpdateDecoding(body, ctx).run();
+/**
+ * Attribute sections one session decoded, by their octets: UPDATEs mostly repeat a recent
+ * attribute set, and a hit skips parsing and checking it again and shares the decoded object.
+ * Only sections that decoded without any problem in an UPDATE with IPv4 NLRI and no
+ * MP_REACH/MP_UNREACH_NLRI are kept: their outcome depends on nothing but their octets, the
+ * session context (one cache per session) and the NLRI field being non-empty.
+ */
+export class AttributeCache {
+  private readonly entries = new Map<string, PathAttributes>();
+
+  /** @param capacity entries kept; a full cache starts over (a cheap bound on its memory). */
+  constructor(private readonly capacity = 16_384) {}
+
+  get(key: string): PathAttributes | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, attributes: PathAttributes): void {
+    if (this.entries.size >= this.capacity) this.entries.clear();
+    this.entries.set(key, attributes);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * Decodes an UPDATE body (the message after its 19-octet header). With a cache (one per
+ * session: it assumes `ctx` never changes), attribute sections seen before are not decoded again.
+ */
+export function decodeUpdate(body: Buffer, ctx: SessionContext, cache?: AttributeCache): DecodedUpdate {
+  return new UpdateDecoding(body, ctx, cache ?? null).run();
 }
 
 class UpdateDecoding {
@@ -147,6 +177,7 @@ class UpdateDecoding {
   constructor(
     private readonly body: Buffer,
     private readonly ctx: SessionContext,
+    private readonly cache: AttributeCache | null,
   ) {}
 
   run(): DecodedUpdate {
@@ -178,6 +209,10 @@ class UpdateDecoding {
     this.nlriField = this.prefixField(attrsEnd, body.length, 'NLRI');
     if (!this.nlriField) return this.finish();
 
+    const cacheKey =
+      this.cache && this.nlriField.lengths.length > 0 ? body.toString('latin1', attrsStart, attrsEnd) : null;
+    const cached = cacheKey === null ? undefined : this.cache!.get(cacheKey);
+    if (cached) return this.finishCached(cached);
     seen.fill(0);
     keep.fill(KEEP_NONE);
     this.parseAttributes(attrsStart, attrsEnd);
@@ -186,7 +221,29 @@ class UpdateDecoding {
       this.applyAs4Attributes();
       this.checkMandatoryAttributes();
     }
-    return this.finish();
+    const decoded = this.finish();
+    const cacheable =
+      cacheKey !== null &&
+      this.problems === null &&
+      !seen[AttrType.MpReachNlri] &&
+      !seen[AttrType.MpUnreachNlri];
+    if (cacheable && decoded.attributes) this.cache!.set(cacheKey, decoded.attributes);
+    return decoded;
+  }
+
+  /** What finish() returns for this message when its attribute section decoded cleanly before. */
+  private finishCached(attributes: PathAttributes): DecodedUpdate {
+    return {
+      action: 'none',
+      problems: NO_PROBLEMS,
+      notification: null,
+      disabledFamily: null,
+      withdrawn: this.withdrawnField!.lengths.length > 0 ? [this.withdrawnField!] : [],
+      announced: this.nlriField,
+      mpAnnounced: null,
+      attributes,
+      endOfRib: null,
+    };
   }
 
   private prefixField(start: number, end: number, name: string): PrefixList | null {
@@ -531,16 +588,18 @@ class UpdateDecoding {
     // Values that a two-octet session carries differently from the canonical form are re-encoded.
     const asPathValue = asSize === 2 ? encodeAsPathValue(this.asPath!) : null;
     const aggregatorValue = asSize === 2 && this.aggregator ? encodeAggregatorValue(this.aggregator) : null;
-    const valueBytes = (type: number): Buffer => {
-      if (type === AttrType.AsPath && asPathValue) return asPathValue;
-      if (type === AttrType.Aggregator && aggregatorValue) return aggregatorValue;
-      return body.subarray(valueStart[type]!, valueEnd[type]!);
+    // Values are copied straight from the message: no Buffer view per attribute (this runs for
+    // every UPDATE).
+    const reencoded = (type: number): Buffer | null => {
+      if (type === AttrType.AsPath) return asPathValue;
+      if (type === AttrType.Aggregator) return aggregatorValue;
+      return null;
     };
     let canonicalSize = 0;
     let otherSize = 0;
     for (let type = 0; type < 256; type++) {
       if (keep[type] === KEEP_NONE) continue;
-      const size = attributeSize(valueBytes(type).length);
+      const size = attributeSize(reencoded(type)?.length ?? valueEnd[type]! - valueStart[type]!);
       canonicalSize += size;
       if (keep[type] === KEEP_OTHER_TRANSITIVE) otherSize += size;
     }
@@ -550,11 +609,12 @@ class UpdateDecoding {
     let o = 0;
     for (let type = 0; type < 256; type++) {
       if (keep[type] === KEEP_NONE) continue;
-      const value = valueBytes(type);
-      const flags = canonicalFlags(type, receivedFlags[type]!, value.length);
+      const value = reencoded(type);
+      const length = value?.length ?? valueEnd[type]! - valueStart[type]!;
+      const flags = canonicalFlags(type, receivedFlags[type]!, length);
       const start = c;
-      c = writeAttributeHeader(canonical, c, flags, type, value.length);
-      c += value.copy(canonical, c);
+      c = writeAttributeHeader(canonical, c, flags, type, length);
+      c += value ? value.copy(canonical, c) : body.copy(canonical, c, valueStart[type]!, valueEnd[type]!);
       if (other && keep[type] === KEEP_OTHER_TRANSITIVE) o += canonical.copy(other, o, start, c);
     }
     return {

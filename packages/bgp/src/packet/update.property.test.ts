@@ -8,7 +8,7 @@ import { Afi, AsPathSegmentType, type Origin } from './constants';
 import { type Frame, MessageFramer } from './framer';
 import { encodedPrefixSize, type PrefixList, prefixList, prefixStrings } from './prefixes';
 import { maxUpdateLength, type SessionContext } from './session';
-import { type DecodedUpdate, decodeUpdate } from './update-decode';
+import { AttributeCache, type DecodedUpdate, decodeUpdate } from './update-decode';
 import { encodeAnnouncements, encodeWithdrawals } from './update-encode';
 
 const ctxArb: fc.Arbitrary<SessionContext> = fc.record({
@@ -307,5 +307,34 @@ describe('UPDATE properties', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  test("a session's attribute cache never changes what an UPDATE decodes to", () => {
+    // The same attribute sections come back with other NLRI and withdrawn fields, intact or
+    // mutated, so the cache is both hit and offered sections it must refuse.
+    let hits = 0;
+    fc.assert(
+      fc.property(
+        validUpdateArb,
+        fc.array(fc.array(mutationArb, { maxLength: 2 }), { minLength: 1, maxLength: 6 }),
+        ({ ctx, message }, variants) => {
+          const cache = new AttributeCache();
+          const decoded = [[], ...variants, []].map((mutations) => {
+            const body =
+              mutations.length === 0 ? message.subarray(19) : mutate(message, mutations).subarray(19);
+            const cached = decodeUpdate(body, ctx, cache);
+            const uncached = decodeUpdate(body, ctx);
+            expect(cached).toEqual(uncached);
+            expect(decodeUpdate(body, ctx, cache)).toEqual(uncached); // from the cache, if it took it
+            return cached;
+          });
+          // The intact message, decoded again last, shares the first decoding's attributes.
+          const [first, last] = [decoded[0]!, decoded[decoded.length - 1]!];
+          if (first.attributes && last.attributes === first.attributes) hits++;
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(hits).toBeGreaterThan(100);
   });
 });

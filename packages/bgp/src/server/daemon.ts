@@ -1,7 +1,8 @@
 // margay-bgpd in one object: the configuration file, the speaker and its management API, with
 // reload (SIGHUP) and shutdown (SIGTERM) as methods so that tests drive them without signals.
 
-import { type ApiServer, startApiServer } from '../api/service';
+import type * as ApiService from '../api/service';
+import type { ApiServer } from '../api/service';
 import { loadConfig } from '../config/load';
 import { ConfigError, type DaemonConfig, parseHostPort } from '../config/schema';
 import type { Logger } from '../session/logger';
@@ -32,7 +33,7 @@ export class Daemon {
     const server = await BgpServer.start(config, { logger: options.logger, fib });
     let api: ApiServer | null = null;
     try {
-      if (config.api) api = await startApiServer(server, apiAddress(config.api), options.logger);
+      if (config.api) api = await loadApi().startApiServer(server, apiAddress(config.api), options.logger);
     } catch (error) {
       await server.close();
       throw error;
@@ -59,6 +60,14 @@ export class Daemon {
     await this.api?.close();
     await this.server.close();
   }
+}
+
+/**
+ * The API module, loaded on first use: gRPC and the protobuf loader add about 10 MB to the
+ * daemon's RSS, which a daemon run without an API (a benchmark, a test) need not pay.
+ */
+function loadApi(): typeof ApiService {
+  return require('../api/service') as typeof ApiService;
 }
 
 /** "host:port" as gRPC wants it (IPv6 hosts in brackets). */

@@ -31,3 +31,8 @@ test('an export policy change resets the session, so the peer gets the table und
     keyOf({ import: 'all', export: clusterRoutes }),
   );
 });
+
+test('a description change keeps the session: it is only shown', () => {
+  expect(keyOf({ description: 'global' })).toBe(keyOf({ description: 'node-to-node mesh' }));
+  expect(keyOf({ description: 'global' })).toBe(keyOf({}));
+});

@@ -49,8 +49,12 @@ export function sessionConfig(peer: PeerSettings, config: DaemonConfig): BgpPeer
  * import policy is left out: a change to it needs only a route refresh. The export policy is in:
  * the table cannot re-evaluate one peer's Adj-RIB-Out (an update group's is shared, and what the
  * old policy sent but the new one rejects would need withdrawing), so a new export policy resets
- * the session, which then starts from the table under the new policy.
+ * the session, which then starts from the table under the new policy. The description is left
+ * out too: it is only shown.
  */
 export function peerKey(peer: PeerSettings, config: DaemonConfig): string {
-  return JSON.stringify([sessionConfig(peer, config), { ...peer, import: undefined }]);
+  return JSON.stringify([
+    sessionConfig(peer, config),
+    { ...peer, import: undefined, description: undefined },
+  ]);
 }

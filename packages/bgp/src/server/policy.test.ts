@@ -16,6 +16,11 @@ const attributes = pathAttributes({ origin: Origin.Igp, asPath: asSequence([6500
 const accepts = (policy: PrefixListPolicy, prefix: string) =>
   compilePrefixList(policy)({ prefix, attributes, from: 1 });
 
+const carveOut = list(
+  { prefix: '10.244.5.0/24', le: 32, action: 'reject' },
+  { prefix: '10.244.0.0/16', le: 32 },
+);
+
 describe('compilePrefixList', () => {
   test.each([
     // An entry without ge/le matches its prefix exactly.
@@ -43,6 +48,26 @@ describe('compilePrefixList', () => {
     [list({ prefix: 'fd00:10::/48', le: 64 }), 'fd00:10::1/128', false],
     [list({ prefix: 'fd00:10:8000::/33', le: 128 }), 'fd00:10:8000:1::/64', true],
     [list({ prefix: 'fd00:10:8000::/33', le: 128 }), 'fd00:10::/64', false],
+    // The first matching entry decides: a reject before a wider accept carves a range out.
+    [carveOut, '10.244.5.0/26', false],
+    [carveOut, '10.244.5.7/32', false],
+    [carveOut, '10.244.6.0/26', true],
+    [carveOut, '10.244.0.0/16', true],
+    [
+      list({ prefix: '10.244.0.0/16', le: 32 }, { prefix: '10.244.5.0/24', le: 32, action: 'reject' }),
+      '10.244.5.0/26',
+      true,
+    ],
+    [
+      list({ prefix: 'fd00:10:0:5::/64', le: 128, action: 'reject' }, { prefix: 'fd00:10::/48', le: 128 }),
+      'fd00:10:0:5::/122',
+      false,
+    ],
+    [
+      list({ prefix: 'fd00:10:0:5::/64', le: 128, action: 'reject' }, { prefix: 'fd00:10::/48', le: 128 }),
+      'fd00:10:0:6::/122',
+      true,
+    ],
   ])('%j: %s → %s', (policy, prefix, accepted) => {
     expect(accepts(policy, prefix)).toBe(accepted);
   });

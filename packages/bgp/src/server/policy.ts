@@ -8,6 +8,7 @@ import type { Policy, PolicyRoute } from '../table/peer';
 
 /** IPv4 entry: addresses first..last (the entry's prefix), route lengths minLength..maxLength. */
 interface Ipv4Entry {
+  readonly accept: boolean;
   readonly first: number;
   readonly last: number;
   readonly minLength: number;
@@ -15,6 +16,7 @@ interface Ipv4Entry {
 }
 
 interface Ipv6Entry {
+  readonly accept: boolean;
   readonly words: Uint32Array;
   readonly length: number;
   readonly minLength: number;
@@ -51,7 +53,10 @@ export class PolicyCompiler {
   }
 }
 
-/** Accepts a route when any entry matches it (BIRD/FRR prefix-list semantics). */
+/**
+ * The first entry matching a route decides, accept or reject; a route no entry matches is
+ * rejected (BIRD/FRR prefix-list semantics).
+ */
 export function compilePrefixList(policy: PrefixListPolicy): (route: PolicyRoute) => boolean {
   const ipv4: Ipv4Entry[] = [];
   const ipv6: Ipv6Entry[] = [];
@@ -60,11 +65,12 @@ export function compilePrefixList(policy: PrefixListPolicy): (route: PolicyRoute
     const length = Number(lengthText);
     const minLength = entry.ge ?? length;
     const maxLength = entry.le ?? minLength;
+    const accept = (entry.action ?? policy.action) === 'accept';
     if (address.includes(':')) {
-      ipv6.push({ words: parseIpv6(address), length, minLength, maxLength });
+      ipv6.push({ accept, words: parseIpv6(address), length, minLength, maxLength });
     } else {
       const first = parseIpv4(address);
-      ipv4.push({ first, last: first + 2 ** (32 - length) - 1, minLength, maxLength });
+      ipv4.push({ accept, first, last: first + 2 ** (32 - length) - 1, minLength, maxLength });
     }
   }
   return (route) =>
@@ -78,7 +84,7 @@ function matchesIpv4(entries: readonly Ipv4Entry[], prefix: string): boolean {
   // A route starting inside the entry's range and no shorter than the entry lies inside it.
   for (const e of entries) {
     if (address >= e.first && address <= e.last && length >= e.minLength && length <= e.maxLength)
-      return true;
+      return e.accept;
   }
   return false;
 }
@@ -109,9 +115,10 @@ function matchesIpv6(entries: readonly Ipv6Entry[], prefix: string): boolean {
   const [address = '', lengthText = ''] = prefix.split('/');
   const length = Number(lengthText);
   const words = parseIpv6(address);
-  return entries.some(
+  const first = entries.find(
     (e) => length >= e.minLength && length <= e.maxLength && sameLeadingBits(words, e.words, e.length),
   );
+  return first?.accept ?? false;
 }
 
 function sameLeadingBits(a: Uint32Array, b: Uint32Array, bits: number): boolean {

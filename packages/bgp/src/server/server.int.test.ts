@@ -185,6 +185,18 @@ test('reload keeps unchanged sessions and resets changed ones', async () => {
   await until(() => routesOf(serverC, '10.1.0.0/24').length > 0, "A's route at C again");
   expect(() => serverB.reload(speakerConfig(b, 65001, []))).toThrow(/reload cannot change asNumber/);
   expect(peer(serverB, a)?.state).toBe(FsmState.Established);
+
+  // A new description only changes what is shown: the session stays.
+  const described = configOfB(30);
+  const withDescription = {
+    ...described,
+    peers: described.peers.map((p) =>
+      p.address === a.address ? { ...p, description: 'node-to-node mesh' } : p,
+    ),
+  };
+  expect(serverB.reload(withDescription).kept).toContain(a.address);
+  expect(peer(serverB, a)).toMatchObject({ description: 'node-to-node mesh', since: sinceA });
+  expect(peer(serverB, c)?.description).toBeNull();
 });
 
 test('a peer going down withdraws its routes elsewhere', async () => {

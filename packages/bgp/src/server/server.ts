@@ -26,12 +26,26 @@ export interface BgpServerOptions {
   readonly logger?: Logger;
   /** Receives best-path changes when `fib.enabled`. */
   readonly fib?: FibSink;
+  /**
+   * How long the listener holds a connection from an address that is not a peer yet, for a
+   * reload that adds it (see BgpListener); default 0: rejected at once.
+   */
+  readonly holdUnknownConnectionsMs?: number;
+  /**
+   * How long paths a BoRR marked stale wait for the peer's EoRR before they are swept anyway
+   * (RFC 7313 §4 allows such a timer, for a peer that never ends its refresh); default 360 s.
+   */
+  readonly refreshStaleTimeMs?: number;
 }
+
+const DEFAULT_REFRESH_STALE_TIME_MS = 360_000;
 
 export interface PeerView {
   readonly address: string;
   readonly asNumber: number;
   readonly type: 'eBGP' | 'iBGP' | 'iBGP RR client';
+  /** The configured description, or null. */
+  readonly description: string | null;
   readonly state: FsmState;
   /** When the peer entered its current state. */
   readonly since: Date;
@@ -61,6 +75,8 @@ export type ServerEvent =
 
 export type EventListener = (event: ServerEvent) => void;
 
+export type EndOfRibListener = (peerAddress: string, family: Family) => void;
+
 export interface ReloadResult {
   readonly kept: readonly string[];
   /** Kept peers whose import policy changed: asked to re-send their routes. */
@@ -80,6 +96,8 @@ interface ManagedPeer {
   /** Known to the Rib: from the first Established until the paths are gone. */
   inRib: boolean;
   restartTimer: NodeJS.Timeout | null;
+  /** Per AFI: running from a BoRR until its EoRR (RFC 7313 §4). */
+  readonly refreshTimers: Map<number, NodeJS.Timeout>;
 }
 
 /** Settings a reload cannot change: the Rib, listener and API are built from them. */
@@ -89,6 +107,7 @@ export class BgpServer {
   private readonly rib: Rib;
   private readonly peers = new Map<string, ManagedPeer>();
   private readonly listeners = new Set<EventListener>();
+  private readonly endOfRibListeners = new Set<EndOfRibListener>();
   /** Prefixes we announce: from the configuration and added through the API. */
   private readonly originated = new Set<string>();
   private nextIndex = 1;
@@ -98,6 +117,7 @@ export class BgpServer {
   private closed = false;
   private readonly log: Logger;
   private readonly fib: FibSink;
+  private readonly refreshStaleTimeMs: number;
 
   private constructor(
     private config: DaemonConfig,
@@ -105,6 +125,7 @@ export class BgpServer {
     options: BgpServerOptions,
   ) {
     this.log = options.logger ?? silentLogger;
+    this.refreshStaleTimeMs = options.refreshStaleTimeMs ?? DEFAULT_REFRESH_STALE_TIME_MS;
     this.fib = config.fib.enabled ? (options.fib ?? noopFibSink) : noopFibSink;
     const clusterId = config.routeReflector?.clusterId;
     this.rib = new Rib({
@@ -121,7 +142,12 @@ export class BgpServer {
   static async start(config: DaemonConfig, options: BgpServerOptions = {}): Promise<BgpServer> {
     const listen = config.listen && config.listen.port !== 0 ? config.listen : null;
     const listener = listen
-      ? new BgpListener({ host: listen.address, port: listen.port, logger: options.logger })
+      ? new BgpListener({
+          host: listen.address,
+          port: listen.port,
+          logger: options.logger,
+          holdUnknownMs: options.holdUnknownConnectionsMs,
+        })
       : null;
     const server = new BgpServer(config, listener, options);
     await listener?.listen();
@@ -129,6 +155,15 @@ export class BgpServer {
     for (const peer of config.peers) server.addPeer(peer);
     server.log.info('started', { asNumber: config.asNumber, routerId: config.routerId, listen });
     return server;
+  }
+
+  /**
+   * Called with each End-of-RIB (or EoRR) a peer sends: the point where a restarting speaker has
+   * the peer's whole table again (RFC 4724 §4.1) and may drop routes the peer no longer sends.
+   */
+  onEndOfRib(listener: EndOfRibListener): () => void {
+    this.endOfRibListeners.add(listener);
+    return () => this.endOfRibListeners.delete(listener);
   }
 
   onEvent(listener: EventListener): () => void {
@@ -232,6 +267,8 @@ export class BgpServer {
         if (!samePolicy(settings.import, managed.settings.import)) {
           this.changeImportPolicy(managed, settings);
           refreshed.push(address);
+        } else {
+          managed.settings = settings; // what may differ (the description) needs no action
         }
       }
     }
@@ -250,11 +287,18 @@ export class BgpServer {
     return result;
   }
 
-  /** Cease / Administrative Shutdown to every peer, then closes the listener and the FIB sink. */
-  async close(): Promise<void> {
+  /**
+   * Cease / Administrative Shutdown to every peer, then closes the listener and the FIB sink. With
+   * `restarting`, the connections end without a NOTIFICATION instead: peers that negotiated
+   * graceful restart keep our routes until we are back (RFC 4724 §4.2).
+   */
+  async close(options: { restarting?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const managed of [...this.peers.values()]) this.removePeer(managed);
+    for (const managed of [...this.peers.values()]) {
+      if (options.restarting) this.abandonPeer(managed);
+      else this.removePeer(managed);
+    }
     await this.listener?.close();
     await this.fib.close(this.config.gracefulRestart?.preserveForwarding ?? false);
     this.log.info('stopped');
@@ -271,6 +315,7 @@ export class BgpServer {
       since: Date.now(),
       inRib: false,
       restartTimer: null,
+      refreshTimers: new Map(),
     };
     this.peers.set(settings.address, managed);
     this.listener?.addPeer(bgp);
@@ -282,6 +327,14 @@ export class BgpServer {
     this.peers.delete(managed.settings.address);
     this.listener?.removePeer(managed.bgp);
     managed.bgp.stop(ceaseSubcode);
+    this.forget(managed);
+  }
+
+  /** Drops the peer's connection without a NOTIFICATION and forgets it. */
+  private abandonPeer(managed: ManagedPeer): void {
+    this.peers.delete(managed.settings.address);
+    this.listener?.removePeer(managed.bgp);
+    managed.bgp.abandon();
     this.forget(managed);
   }
 
@@ -306,6 +359,7 @@ export class BgpServer {
   private forget(managed: ManagedPeer): void {
     if (managed.restartTimer) clearTimeout(managed.restartTimer);
     managed.restartTimer = null;
+    this.stopRefreshTimers(managed);
     if (!managed.inRib) return;
     managed.inRib = false;
     this.rib.removePeer(managed.index);
@@ -404,6 +458,19 @@ export class BgpServer {
       managed.restartTimer = null;
     }
     this.scheduleFlush();
+    const name = familyName(family);
+    if (name === null || this.endOfRibListeners.size === 0) return;
+    // Listeners (the FIB's stale sweep) must see everything the peer sent before its End-of-RIB.
+    this.rib.flush();
+    for (const listener of this.endOfRibListeners) {
+      try {
+        listener(peer.remoteAddress, name);
+      } catch (error) {
+        this.log.warn('End-of-RIB listener failed', {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
   }
 
   private routeRefreshReceived(peer: BgpPeer, refresh: RouteRefresh): void {
@@ -424,16 +491,42 @@ export class BgpServer {
       }
       case RouteRefreshSubtype.BeginningOfRouteRefresh:
         this.rib.markStale(managed.index, refresh.family.afi);
+        this.startRefreshTimer(managed, peer, refresh.family);
         break;
       case RouteRefreshSubtype.EndOfRouteRefresh:
+        clearTimeout(managed.refreshTimers.get(refresh.family.afi));
+        managed.refreshTimers.delete(refresh.family.afi);
         this.sweepStale(peer, refresh.family);
         break;
     }
   }
 
+  /** A peer that never sends its EoRR must not keep stale paths forever (RFC 7313 §4). */
+  private startRefreshTimer(managed: ManagedPeer, peer: BgpPeer, family: WireFamily): void {
+    clearTimeout(managed.refreshTimers.get(family.afi));
+    const timer = setTimeout(() => {
+      managed.refreshTimers.delete(family.afi);
+      this.log.warn('no EoRR after BoRR in time; sweeping the stale paths', {
+        peer: peer.remoteAddress,
+        afi: family.afi,
+        afterMs: this.refreshStaleTimeMs,
+      });
+      this.guarded(peer, 'EoRR timeout', () => this.sweepStale(peer, family));
+    }, this.refreshStaleTimeMs);
+    timer.unref();
+    managed.refreshTimers.set(family.afi, timer);
+  }
+
+  private stopRefreshTimers(managed: ManagedPeer): void {
+    for (const timer of managed.refreshTimers.values()) clearTimeout(timer);
+    managed.refreshTimers.clear();
+  }
+
   private peerDown(peer: BgpPeer, down: PeerDown): void {
     const managed = this.managed(peer);
     if (!managed?.inRib) return;
+    // A refresh in progress ends with its session; graceful restart's own timer takes over.
+    this.stopRefreshTimers(managed);
     const gr = down.gracefulRestart;
     this.log.info('session down', { peer: peer.remoteAddress, reason: down.reason, graceful: gr !== null });
     if (!gr) {
@@ -517,6 +610,7 @@ export class BgpServer {
       address: settings.address,
       asNumber: settings.asNumber,
       type: !ibgp ? 'eBGP' : settings.routeReflectorClient ? 'iBGP RR client' : 'iBGP',
+      description: settings.description ?? null,
       state: status.state,
       since: new Date(managed.since),
       uptime: status.uptime,

@@ -165,6 +165,17 @@ export class BgpPeer implements SessionOwner {
     this.primary.fsm.dispatch({ type: 'ManualStop', ceaseSubcode });
   }
 
+  /**
+   * Ends the connection without a NOTIFICATION and stays stopped, reporting nothing more: to the
+   * peer this is our restart, so one that negotiated graceful restart keeps our routes as stale
+   * until we are back and send End-of-RIB (RFC 4724 §4.2). For a speaker about to exit.
+   */
+  abandon(): void {
+    this.rival?.dispose();
+    this.rival = null;
+    this.primary.dispose();
+  }
+
   /** Takes a connection the peer opened to us (the listener matched its address). */
   accept(socket: Socket): void {
     const state = this.primary.state;

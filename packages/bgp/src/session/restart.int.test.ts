@@ -5,7 +5,7 @@
 import { FsmState } from '../fsm/transitions';
 import { CeaseSubcode } from '../packet/constants';
 import { BgpServer } from '../server/server';
-import { endpoint, speakerConfig } from '../server/speaker.fixture';
+import { endpoint, speakerConfig, until } from '../server/speaker.fixture';
 import type { BgpPeerConfig } from './config';
 import { BgpListener } from './listener';
 import { BgpPeer } from './peer';
@@ -96,4 +96,33 @@ test('a reload removing a peer sends it Cease / Peer De-configured', async () =>
   ]);
   await remote.events.until(() => remote.events.downs.length === 1);
   expect(remote.events.downs[0]?.reason).toBe('received Cease / Peer De-configured');
+});
+
+test('a server closed for a restart ends its sessions without a NOTIFICATION: the peer keeps its routes until End-of-RIB', async () => {
+  const [a, b] = [await endpoint(), await endpoint()];
+  const gr = { gracefulRestart: { restartTime: 120, preserveForwarding: true } };
+  const configOfA = speakerConfig(a, 65001, [{ at: b, asNumber: 65001 }], {
+    ...gr,
+    originate: ['10.1.0.0/24', '10.2.0.0/24'],
+  });
+  const speakerB = await BgpServer.start(speakerConfig(b, 65001, [{ at: a, asNumber: 65001 }], gr));
+  running.push({ stop: () => speakerB.close() });
+  const endOfRib: string[] = [];
+  speakerB.onEndOfRib((peer, family) => endOfRib.push(`${peer} ${family}`));
+  const learned = () => [...speakerB.routes()].map((route) => route.prefix).sort();
+  const established = () => speakerB.peerViews()[0]?.state === FsmState.Established;
+
+  const first = await BgpServer.start(configOfA);
+  running.push({ stop: () => first.close() });
+  await until(() => learned().length === 2 && endOfRib.length > 0, 'B to learn both prefixes and End-of-RIB');
+  await first.close({ restarting: true });
+  await until(() => !established(), "B to see A's connection end");
+  expect(learned()).toEqual(['10.1.0.0/24', '10.2.0.0/24']); // kept, stale: no NOTIFICATION ended it
+
+  // A is back without 10.2.0.0/24: B drops it at A's End-of-RIB.
+  endOfRib.length = 0;
+  const second = await BgpServer.start({ ...configOfA, originate: ['10.1.0.0/24'] });
+  running.push({ stop: () => second.close() });
+  await until(() => endOfRib.includes(`${a.address} ipv4`), "A's End-of-RIB after its restart");
+  expect(learned()).toEqual(['10.1.0.0/24']);
 });

@@ -13,7 +13,7 @@ import { encodeKeepalive } from '../packet/header';
 import { decodeNotification, encodeNotification, type Notification } from '../packet/notification';
 import { decodeOpen, type OpenMessage } from '../packet/open';
 import { decodeRouteRefresh, type RouteRefresh } from '../packet/route-refresh';
-import { type DecodedUpdate, decodeUpdate } from '../packet/update-decode';
+import { AttributeCache, type DecodedUpdate, decodeUpdate } from '../packet/update-decode';
 import type { ResolvedPeerConfig } from './config';
 import { type NegotiatedSession, negotiate } from './negotiate';
 import { closeSoon } from './reject';
@@ -41,6 +41,8 @@ export class BgpSession implements FsmHandler {
   private writer: MessageWriter | null = null;
   private framer = new MessageFramer();
   private negotiatedSession: NegotiatedSession | null = null;
+  /** Attribute sets this session's peer sent, decoded (see AttributeCache); made per negotiation. */
+  private attributeCache: AttributeCache | null = null;
   private currentDirection: ConnectionDirection = 'outgoing';
 
   constructor(
@@ -227,6 +229,7 @@ export class BgpSession implements FsmHandler {
     }
     if (!this.owner.openReceived(this, decoded.open)) return;
     this.negotiatedSession = negotiation.session;
+    this.attributeCache = new AttributeCache();
     this.framer.setExtendedMessages(negotiation.session.context.extendedMessages);
     this.fsm.dispatch({ type: 'BGPOpen', holdTime: negotiation.session.holdTime });
   }
@@ -237,7 +240,7 @@ export class BgpSession implements FsmHandler {
       this.fsm.dispatch({ type: 'UpdateMsg' });
       return;
     }
-    const update = decodeUpdate(body, session.context);
+    const update = decodeUpdate(body, session.context, this.attributeCache ?? undefined);
     if (update.action === 'session-reset') {
       this.owner.problem(`UPDATE resets the session: ${update.problems.map((p) => p.reason).join('; ')}`);
       this.fsm.dispatch({ type: 'UpdateMsgErr', notification: update.notification! });

@@ -46,6 +46,54 @@ test('PrefixTable behaves like a Map', () => {
   );
 });
 
+test('put and insert return what the key held, in one lookup', () => {
+  const table = new PrefixTable(Float64Array);
+  const v4 = 0x0a000000 * 64 + 8;
+  const v6 = '20010db8:0:0:0/32';
+  for (const k of [v4, v6]) {
+    expect(table.insert(k, 1)).toBeUndefined();
+    expect(table.insert(k, 2)).toBe(1);
+    expect(table.get(k)).toBe(1);
+    expect(table.put(k, 2 ** 40)).toBe(1);
+    expect(table.get(k)).toBe(2 ** 40);
+  }
+  expect(table.put(32, 5)).toBeUndefined();
+  expect(table.size).toBe(3);
+  expect(() => table.insert(64, -(2 ** 31))).toThrow('value -2147483648 is reserved');
+  expect(table.size).toBe(3);
+});
+
+test('a table told to retain slots keeps them when emptied, up to that many', () => {
+  const scratch = new PrefixTable(Float64Array, undefined, 1 << 17);
+  for (let n = 0; n < 20_000; n++) scratch.insert((0x64000000 + n) * 64 + 32, n);
+  const capacity = scratch.ipv4Capacity;
+  expect(capacity).toBeGreaterThan(20_000);
+  scratch.clear();
+  expect(scratch.ipv4Capacity).toBe(capacity);
+  expect(scratch.size).toBe(0);
+  expect(scratch.get((0x64000000 + 5) * 64 + 32)).toBeUndefined();
+  for (let n = 0; n < 200_000; n++) scratch.insert((0x64000000 + n) * 64 + 32, n);
+  scratch.clear();
+  expect(scratch.ipv4Capacity).toBeLessThan(100);
+});
+
+test('adjacent /32s and prefixes of every length are found again in a large table', () => {
+  // The hash keeps blocks of 4 adjacent addresses side by side: runs must still resolve.
+  const table = new PrefixTable(Int32Array);
+  const keys: number[] = [];
+  for (let n = 0; n < 50_000; n++) keys.push((0x64000000 + n) * 64 + 32);
+  for (let length = 0; length < 32; length++) keys.push(0x64000000 * 64 + length);
+  for (let n = 0; n < 20_000; n++) keys.push(((0x0a000000 + n * 256) >>> 0) * 64 + 24);
+  keys.forEach((k, n) => {
+    expect(table.put(k, n)).toBeUndefined();
+  });
+  expect(table.size).toBe(keys.length);
+  keys.forEach((k, n) => {
+    expect(table.get(k)).toBe(n);
+  });
+  expect(table.get(0x64000000 * 64 + 31 + 64 * 1_000_000)).toBeUndefined();
+});
+
 test('a Float64Array table keeps path numbers above 2^32 exactly', () => {
   const table = new PrefixTable(Float64Array);
   table.set(1, 2 ** 52 + 7);
@@ -95,7 +143,7 @@ test('the value marking absent keys cannot be stored', () => {
 test('tables sharing a key table each behave like their own Map', () => {
   const op = fc.tuple(
     fc.integer({ min: 0, max: 2 }),
-    fc.constantFrom('set', 'set', 'set', 'delete', 'clear', 'replace'),
+    fc.constantFrom('set', 'set', 'set', 'put', 'insert', 'slot', 'delete', 'clear', 'replace'),
     key,
     fc.integer({ min: -5, max: 1 << 30 }),
   );
@@ -108,6 +156,24 @@ test('tables sharing a key table each behave like their own Map', () => {
         const reference = references[t]!;
         if (action === 'set') {
           tables[t]!.set(k, value);
+          reference.set(k, value);
+        } else if (action === 'put') {
+          expect(tables[t]!.put(k, value)).toBe(reference.get(k));
+          reference.set(k, value);
+        } else if (action === 'insert') {
+          expect(tables[t]!.insert(k, value)).toBe(reference.get(k));
+          if (!reference.has(k)) reference.set(k, value);
+        } else if (action === 'slot') {
+          // One lookup in the shared key table, then every table reads (one writes) by slot.
+          if (typeof k !== 'number') continue;
+          const slot = owner.slotOf(k);
+          const anyHolds = references.some((r) => r.has(k));
+          expect(slot >= 0).toBe(anyHolds);
+          if (slot < 0) continue;
+          tables.forEach((table, n) => {
+            expect(table.at(slot)).toBe(references[n]!.get(k));
+          });
+          tables[t]!.setAt(slot, value);
           reference.set(k, value);
         } else if (action === 'delete') {
           expect(tables[t]!.delete(k)).toBe(reference.delete(k));

@@ -16,6 +16,8 @@ const MIN_CAPACITY = 16;
 /** Tables up to this many slots (tens of KB) keep them when emptied, for the next batch. */
 const SMALL = 4096;
 
+let nextSeed = 1;
+
 /** Values: any double, or int32 at half the size where that is all a table stores. */
 export type ValueArray = typeof Float64Array | typeof Int32Array;
 type Values = Float64Array | Int32Array;
@@ -25,6 +27,16 @@ type Values = Float64Array | Int32Array;
  * open addressing with linear probing. A key stays while some column holds a value for it.
  */
 class Ipv4Keys {
+  constructor(
+    /** Emptied, the table keeps up to this many slots (a scratch table refilled every batch). */
+    private readonly retainSlots: number,
+  ) {}
+
+  /**
+   * Each key table hashes differently: copying keys in one table's slot order into another
+   * (a Loc-RIB walk filling the dirty table) would otherwise fill runs of adjacent slots.
+   */
+  private readonly seed = nextSeed++;
   private addresses = new Uint32Array(MIN_CAPACITY);
   private lengths = new Uint8Array(MIN_CAPACITY).fill(EMPTY);
   private mask = MIN_CAPACITY - 1;
@@ -62,11 +74,15 @@ class Ipv4Keys {
   }
 
   private home(address: number, length: number): number {
-    // MurmurHash3's finaliser: consecutive prefixes must not cluster.
-    let h = address ^ Math.imul(length, 0x9e3779b1);
+    // MurmurHash3's finaliser over all but the low 2 address bits scatters blocks of 4
+    // addresses; within a block they stay side by side. Adjacent prefixes, which UPDATEs
+    // carry together, then share cache lines, while /30s and shorter are spread as before.
+    // (Measured on 1M adjacent /32s: blocks of 4 or 8 cut table time by a third against
+    // none; 16 gives part of it back to longer probe runs.)
+    let h = (address >>> 2) ^ Math.imul(length + this.seed, 0x9e3779b1);
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-    return (h ^ (h >>> 16)) & this.mask;
+    return ((h ^ (h >>> 16)) + (address & 3)) & this.mask;
   }
 
   /** The slot holding `key`, or -1. */
@@ -87,7 +103,18 @@ class Ipv4Keys {
     return value === ABSENT ? undefined : value;
   }
 
-  set(column: number, key: number, value: number): void {
+  /** Sets the column's value for `key`; returns the value it replaces, or ABSENT. */
+  set(column: number, key: number, value: number): number {
+    return this.store(column, key, value, true);
+  }
+
+  /** Sets the column's value for `key` only if it has none; returns the value it has, or ABSENT. */
+  insert(column: number, key: number, value: number): number {
+    return this.store(column, key, value, false);
+  }
+
+  /** One probe for both: the slot of `key` is found or taken, then written unless kept. */
+  private store(column: number, key: number, value: number, overwrite: boolean): number {
     const address = Math.floor(key / 64);
     const length = key - address * 64;
     let free = -1;
@@ -96,9 +123,11 @@ class Ipv4Keys {
       const l = this.lengths[i]!;
       if (l === length && this.addresses[i] === address) {
         const values = this.columns[column]!;
-        if (values[i] === ABSENT) this.sizes[column]!++;
+        const previous = values[i]!;
+        if (previous === ABSENT) this.sizes[column]!++;
+        else if (!overwrite) return previous;
         values[i] = value;
-        return;
+        return previous;
       }
       if (l === EMPTY) break;
       if (l === DELETED && free < 0) free = i;
@@ -106,8 +135,7 @@ class Ipv4Keys {
     if (free < 0) {
       if ((this.used + 1) * 4 > this.capacity * 3) {
         this.resize();
-        this.set(column, key, value);
-        return;
+        return this.store(column, key, value, overwrite);
       }
       free = i;
       this.used++;
@@ -117,6 +145,24 @@ class Ipv4Keys {
     this.columns[column]![free] = value;
     this.sizes[column]!++;
     this.live++;
+    return ABSENT;
+  }
+
+  /** The slot of `key` (valid until the next insert or delete), or -1: for reading several columns. */
+  slotOf(key: number): number {
+    return this.find(key);
+  }
+
+  /** The column's value in a slot from slotOf, or ABSENT. */
+  at(column: number, slot: number): number {
+    return this.columns[column]![slot]!;
+  }
+
+  /** Sets the column's value in a slot from slotOf (a slot with a key: no probing, no growth). */
+  setAt(column: number, slot: number, value: number): void {
+    const values = this.columns[column]!;
+    if (values[slot] === ABSENT) this.sizes[column]!++;
+    values[slot] = value;
   }
 
   delete(column: number, key: number): boolean {
@@ -130,7 +176,7 @@ class Ipv4Keys {
       this.lengths[i] = DELETED;
       this.live--;
       // Withdrawing most of a big table (a peer going down) gives its memory back.
-      if (this.live * 8 < this.capacity && this.capacity > SMALL) this.resize();
+      if (this.live * 8 < this.capacity && this.capacity > this.retainSlots) this.resize();
     }
     return true;
   }
@@ -175,7 +221,7 @@ class Ipv4Keys {
 
   /** Drops every slot once no key is left; a large table gives its memory back. */
   private reset(): void {
-    if (this.capacity > SMALL) this.allocate(MIN_CAPACITY);
+    if (this.capacity > this.retainSlots) this.allocate(MIN_CAPACITY);
     else this.lengths.fill(EMPTY);
     this.used = 0;
   }
@@ -206,9 +252,10 @@ class Ipv4Keys {
       while (this.lengths[at] !== EMPTY) at = (at + 1) & this.mask;
       this.addresses[at] = address;
       this.lengths[at] = length;
-      columns.forEach((values, column) => {
+      for (let column = 0; column < columns.length; column++) {
+        const values = columns[column];
         if (values) this.columns[column]![at] = values[i]!;
-      });
+      }
     }
     this.used = this.live;
   }
@@ -220,9 +267,12 @@ export class PrefixTable {
   private readonly column: number;
   private readonly v6 = new Map<string, number>();
 
-  /** An empty table; with `sharing`, one that keeps its IPv4 keys in that table's key table. */
-  constructor(values: ValueArray, sharing?: PrefixTable) {
-    this.v4 = sharing?.v4 ?? new Ipv4Keys();
+  /**
+   * An empty table; with `sharing`, one that keeps its IPv4 keys in that table's key table.
+   * `retainSlots`: how many slots an emptied table keeps (more for one refilled every batch).
+   */
+  constructor(values: ValueArray, sharing?: PrefixTable, retainSlots = SMALL) {
+    this.v4 = sharing?.v4 ?? new Ipv4Keys(retainSlots);
     this.column = this.v4.addColumn(values);
   }
 
@@ -244,9 +294,54 @@ export class PrefixTable {
   }
 
   set(key: PrefixKey, value: number): void {
+    this.put(key, value);
+  }
+
+  /** Sets the value of `key` and returns the one it replaced, or undefined: one lookup for both. */
+  put(key: PrefixKey, value: number): number | undefined {
     if (value === ABSENT) throw new Error(`prefix table: value ${ABSENT} is reserved for absent keys`);
-    if (typeof key === 'number') this.v4.set(this.column, key, value);
-    else this.v6.set(key, value);
+    if (typeof key !== 'number') {
+      const previous = this.v6.get(key);
+      this.v6.set(key, value);
+      return previous;
+    }
+    const previous = this.v4.set(this.column, key, value);
+    return previous === ABSENT ? undefined : previous;
+  }
+
+  /**
+   * Sets `key` to `value` only if it has no value: returns the value it has, or undefined if
+   * it took `value`. One lookup for both.
+   */
+  insert(key: PrefixKey, value: number): number | undefined {
+    if (value === ABSENT) throw new Error(`prefix table: value ${ABSENT} is reserved for absent keys`);
+    if (typeof key === 'number') {
+      const existing = this.v4.insert(this.column, key, value);
+      return existing === ABSENT ? undefined : existing;
+    }
+    const existing = this.v6.get(key);
+    if (existing === undefined) this.v6.set(key, value);
+    return existing;
+  }
+
+  /**
+   * The slot of IPv4 key `key` in the (shared) key table, or -1: several tables sharing it read
+   * and update their values there with one lookup. Valid until a key is inserted or deleted.
+   */
+  slotOf(key: number): number {
+    return this.v4.slotOf(key);
+  }
+
+  /** This table's value in a slot from slotOf, or undefined. */
+  at(slot: number): number | undefined {
+    const value = this.v4.at(this.column, slot);
+    return value === ABSENT ? undefined : value;
+  }
+
+  /** Sets this table's value in a slot from slotOf. */
+  setAt(slot: number, value: number): void {
+    if (value === ABSENT) throw new Error(`prefix table: value ${ABSENT} is reserved for absent keys`);
+    this.v4.setAt(this.column, slot, value);
   }
 
   delete(key: PrefixKey): boolean {

@@ -468,6 +468,29 @@ describe('Rib bookkeeping', () => {
     expect(rib.stats().updateGroups).toBe(0);
   });
 
+  test('an attribute object announced again reuses its set, but never a freed id now holding another', () => {
+    const { rib } = setup();
+    const first = fromEbgp([65001], { med: 1 });
+    const second = fromEbgp([65001], { med: 2 });
+    rib.announce(EBGP_A, v4('198.51.100.0/24'), first);
+    rib.announce(EBGP_A, v4('198.51.101.0/24'), first); // the same object: the known id
+    expect(rib.stats().attributeSets).toBe(1);
+    expect(rib.paths('198.51.101.0/24')[0]?.attributes).toBe(first);
+    rib.withdraw(EBGP_A, v4('198.51.100.0/24', '198.51.101.0/24'));
+    rib.flush(); // the set is freed; its id goes to the next one
+    rib.announce(EBGP_A, v4('198.51.102.0/24'), second);
+    rib.announce(EBGP_A, v4('198.51.103.0/24'), first);
+    rib.flush();
+    expect(rib.best('198.51.102.0/24')?.attributes.med).toBe(2);
+    expect(rib.best('198.51.103.0/24')?.attributes.med).toBe(1);
+    expect(rib.stats().attributeSets).toBe(2);
+    // A rejected object stays rejected, known or not.
+    const looped = fromEbgp([65001, 65000]);
+    expect(rib.announce(EBGP_A, v4('198.51.104.0/24'), looped)).toBe('AS path contains our AS 65000');
+    expect(rib.announce(EBGP_A, v4('198.51.104.0/24'), looped)).toBe('AS path contains our AS 65000');
+    expect(rib.best('198.51.104.0/24')).toBeNull();
+  });
+
   test('applies decoded UPDATEs: announcements, withdrawals, End-of-RIB', () => {
     const { rib } = setup();
     const ctx = { fourOctetAs: true, extendedMessages: false, ibgp: false };

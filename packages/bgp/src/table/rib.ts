@@ -38,6 +38,11 @@ const PEER_FACTOR = 2 ** 32;
 const pathPeer = (path: number): number => Math.floor(path / PEER_FACTOR);
 const pathAttributeSet = (path: number): number => path % PEER_FACTOR;
 const NONE = -1;
+/** In dirtyAfter: flush must look the best path up. */
+const UNKNOWN = -2;
+const NO_EXPORT = { id: NONE, slot: NONE, exported: NONE } as const;
+/** The dirty table is refilled every batch: it keeps its slots (up to 1.2 MB) rather than regrow. */
+const DIRTY_RETAINED_SLOTS = 1 << 17;
 
 export interface Route {
   /** "10.0.0.0/24" or "2001:db8::/32". */
@@ -72,13 +77,26 @@ export class Rib {
   private readonly peers: (PeerState | undefined)[] = [];
   private readonly exportSets = new Interner<ExportedAttributes>();
   private readonly attributeSets = new Interner<StoredAttributes>((_, id) => this.forgetExports(id));
+  /** Decoded attribute objects → the id they were interned under (checked before use: ids are reused). */
+  private readonly internedIds = new WeakMap<PathAttributes, number>();
   /** Attribute-set id → (group id, source peer) → export id or NONE, each id holding a reference. */
   private readonly exportCache = new Map<number, Map<number, number>>();
+  /** The exportCache entry exportId read last. */
+  private lastExport: { readonly id: number; readonly slot: number; readonly exported: number } = NO_EXPORT;
   private readonly locRib = new PrefixTable(Int32Array);
   private readonly multiPaths: number[][] = [];
   private readonly freeSlots: number[] = [];
-  /** Prefixes changed since the last flush → their best path then (NONE if none), holding a reference. */
-  private readonly dirty = new PrefixTable(Float64Array);
+  /** Prefixes changed since the last flush → their index in dirtyKeys and dirtyBefore. */
+  private readonly dirty = new PrefixTable(Int32Array, undefined, DIRTY_RETAINED_SLOTS);
+  /**
+   * The dirty prefixes in the order they changed, with their best path before the batch: the
+   * dirty table maps each to its place here. Flushing in arrival order keeps prefixes that
+   * came in one UPDATE, usually adjacent ones, together in the tables' caches.
+   */
+  private dirtyKeys: PrefixKey[] = [];
+  private dirtyBefore: number[] = [];
+  /** The best path now where the change that made it told (one path, or none), else UNKNOWN. */
+  private dirtyAfter: number[] = [];
   private readonly groups = new Map<string, UpdateGroup>();
   private readonly policyIds = new Map<Policy, number>();
   private nextGroupId = 0;
@@ -131,13 +149,21 @@ export class Rib {
   announce(index: number, prefixes: PrefixList, attributes: PathAttributes): string | null {
     const state = this.learnedFrom(index, prefixes.afi);
     const policy = state.peer.importPolicy;
-    const rejection =
-      importRejection(attributes, this.speaker) ?? (policy === 'none' ? 'import policy' : null);
-    if (rejection !== null) {
-      this.withdrawAll(state, prefixes);
-      return rejection;
+    // A set already interned from this very object passed the checks then: they depend on
+    // nothing else (the session's attribute cache hands the same object out again).
+    let id = policy === 'none' ? NONE : this.internedFrom(attributes);
+    if (id === NONE) {
+      const rejection =
+        importRejection(attributes, this.speaker) ?? (policy === 'none' ? 'import policy' : null);
+      if (rejection !== null) {
+        this.withdrawAll(state, prefixes);
+        return rejection;
+      }
+      id = this.attributeSets.intern(attributeKey(attributes), () => storedAttributes(attributes));
+      this.internedIds.set(attributes, id);
+    } else {
+      this.attributeSets.ref(id);
     }
-    const id = this.attributeSets.intern(attributeKey(attributes), () => storedAttributes(attributes));
     let references = 0;
     for (let n = 0; n < prefixes.lengths.length; n++) {
       const key = prefixKey(prefixes, n);
@@ -165,7 +191,7 @@ export class Rib {
     if (update.disabledFamily) {
       const state = this.configured(index);
       const afi = update.disabledFamily.afi;
-      for (const key of [...state.adjIn.keys()]) if (keyFamily(key) === afi) this.removePath(state, key);
+      for (const key of keysOf(state.adjIn)) if (keyFamily(key) === afi) this.removePath(state, key);
       return;
     }
     for (const list of update.withdrawn) this.withdraw(index, list);
@@ -240,7 +266,7 @@ export class Rib {
     if (graceful) {
       this.markStale(index);
     } else {
-      for (const key of [...state.adjIn.keys()]) this.removePath(state, key);
+      for (const key of keysOf(state.adjIn)) this.removePath(state, key);
       state.stale = null;
     }
   }
@@ -298,15 +324,31 @@ export class Rib {
   flush(): void {
     const changes: BestChange[] | null = this.listeners.length > 0 ? [] : null;
     const groups = [...this.groups.values()];
-    this.dirty.forEach((key, before) => {
-      const best = this.bestPath(key);
+    const { dirtyKeys, dirtyBefore, dirtyAfter } = this;
+    for (let n = 0; n < dirtyKeys.length; n++) {
+      const key = dirtyKeys[n]!;
+      const before = dirtyBefore[n]!;
+      // The Loc-RIB and the groups' Adj-RIB-Outs share IPv4 keys: one lookup serves them all
+      // while a best path exists (removing one may shrink the key table, so that goes by key).
+      const slot = typeof key === 'number' ? this.locRib.slotOf(key) : -1;
+      let best = dirtyAfter[n]!;
+      if (best === UNKNOWN) {
+        const value =
+          slot >= 0 ? this.locRib.at(slot) : typeof key === 'number' ? undefined : this.locRib.get(key);
+        best =
+          value === undefined
+            ? NONE
+            : value >= 0
+              ? this.pathOf(key, value)
+              : this.multiPaths[-value - 1]![0]!;
+      }
       if (best !== before) {
         const afi = keyFamily(key);
         const oldSource = before === NONE ? NONE : pathPeer(before);
         for (const group of groups) {
           if (!group.carries(afi)) continue;
           if (best === NONE) group.set(key, NONE, NONE, oldSource);
-          else group.set(key, this.exportId(best, group, key), pathPeer(best), oldSource);
+          else group.set(key, this.exportId(best, group, key), pathPeer(best), oldSource, slot);
         }
         if (changes) {
           const kind = best === NONE ? 'removed' : before === NONE ? 'added' : 'changed';
@@ -318,8 +360,11 @@ export class Rib {
         }
       }
       if (before !== NONE) this.attributeSets.release(pathAttributeSet(before));
-    });
+    }
     this.dirty.clear();
+    this.dirtyKeys = [];
+    this.dirtyBefore = [];
+    this.dirtyAfter = [];
     for (const group of groups) group.sendBatch();
     if (changes && changes.length > 0) for (const listener of this.listeners) listener(changes);
   }
@@ -395,14 +440,22 @@ export class Rib {
     for (let n = 0; n < prefixes.lengths.length; n++) this.removePath(state, prefixKey(prefixes, n));
   }
 
-  /** Stores the peer's path for `key`; returns whether it took a new reference on `id`. */
+  /**
+   * Stores the peer's path for `key`; returns whether it took a new reference on `id`. Each
+   * table is looked up once: this runs for every announced prefix.
+   */
   private setPath(state: PeerState, key: PrefixKey, id: number): boolean {
     state.stale?.delete(key);
-    const old = state.adjIn.get(key);
+    const peer = state.peer.index;
+    const old = state.adjIn.put(key, id);
     if (old === id) return false;
-    this.markDirty(key);
-    state.adjIn.set(key, id);
-    this.replacePath(key, state.peer.index, state.peer.index * PEER_FACTOR + id);
+    // A prefix new to the Loc-RIB gets this peer as its one path in the same lookup.
+    const value = this.locRib.insert(key, peer);
+    const at = this.markDirty(key, this.bestBefore(key, value, peer, old));
+    const path = peer * PEER_FACTOR + id;
+    if (value !== undefined) this.replacePath(key, value, peer, path);
+    // With this peer's path the only one, it is the best: flush need not look it up.
+    this.dirtyAfter[at] = value === undefined || value === peer ? path : UNKNOWN;
     if (old !== undefined) this.attributeSets.release(old);
     return true;
   }
@@ -411,18 +464,47 @@ export class Rib {
     const old = state.adjIn.get(key);
     if (old === undefined) return;
     state.stale?.delete(key);
-    this.markDirty(key);
+    const peer = state.peer.index;
+    const value = this.locRib.get(key);
+    const at = this.markDirty(key, this.bestBefore(key, value, peer, old));
     state.adjIn.delete(key);
-    this.replacePath(key, state.peer.index, NONE);
+    this.replacePath(key, value, peer, NONE);
+    this.dirtyAfter[at] = value === peer ? NONE : UNKNOWN;
     this.attributeSets.release(old);
   }
 
-  private markDirty(key: PrefixKey): void {
-    if (this.dirty.has(key)) return;
-    const best = this.bestPath(key);
-    this.dirty.set(key, best);
+  /**
+   * The best path of `key` from its Loc-RIB value, while `peer`'s Adj-RIB-In entry is changing
+   * from `old`: the Loc-RIB still describes the table before the change.
+   */
+  private bestBefore(
+    key: PrefixKey,
+    value: number | undefined,
+    peer: number,
+    old: number | undefined,
+  ): number {
+    if (value === undefined) return NONE;
+    if (value < 0) return this.multiPaths[-value - 1]![0]!;
+    return value === peer ? peer * PEER_FACTOR + old! : this.pathOf(key, value);
+  }
+
+  /** Records `key` as changed, with its best path before the change if it is new; returns its index. */
+  private markDirty(key: PrefixKey, best: number): number {
+    const known = this.dirty.insert(key, this.dirtyKeys.length);
+    if (known !== undefined) return known;
+    this.dirtyKeys.push(key);
+    this.dirtyBefore.push(best);
+    this.dirtyAfter.push(UNKNOWN);
     // Held until flush, so the id cannot be reused meanwhile and compare equal by accident.
     if (best !== NONE) this.attributeSets.ref(pathAttributeSet(best));
+    return this.dirtyKeys.length - 1;
+  }
+
+  /** The id `attributes` were interned under, if that entry still holds this object; else NONE. */
+  private internedFrom(attributes: PathAttributes): number {
+    const id = this.internedIds.get(attributes);
+    if (id === undefined || this.attributeSets.refCount(id) === 0) return NONE;
+    return this.attributeSets.get(id).attributes === attributes ? id : NONE;
   }
 
   /** The best path of `key` in the Loc-RIB, or NONE. */
@@ -439,17 +521,17 @@ export class Rib {
 
   /** The peer the best path of `key` came from as of the last flush (what groups advertise), or NONE. */
   private flushedSource(key: PrefixKey): number {
-    const before = this.dirty.get(key);
+    const at = this.dirty.get(key);
+    const before = at === undefined ? undefined : this.dirtyBefore[at]!;
     const best = before === undefined ? this.bestPath(key) : before;
     return best === NONE ? NONE : pathPeer(best);
   }
 
   /**
-   * Replaces (or with NONE removes) the Loc-RIB path of `peer` for `key`, keeping the best
-   * first. The peer's Adj-RIB-In already holds the change.
+   * Replaces (or with NONE removes) the Loc-RIB path of `peer` for `key`, whose Loc-RIB value
+   * is `value`, keeping the best first. The peer's Adj-RIB-In already holds the change.
    */
-  private replacePath(key: PrefixKey, peer: number, path: number): void {
-    const value = this.locRib.get(key);
+  private replacePath(key: PrefixKey, value: number | undefined, peer: number, path: number): void {
     if (value === undefined) {
       if (path !== NONE) this.locRib.set(key, peer);
     } else if (value >= 0) {
@@ -515,16 +597,23 @@ export class Rib {
   private exportId(path: number, group: UpdateGroup, key: PrefixKey): number {
     const id = pathAttributeSet(path);
     const source = pathPeer(path);
-    let cache = this.exportCache.get(id);
-    if (!cache) {
-      cache = new Map();
-      this.exportCache.set(id, cache);
-    }
     const slot = group.id * (MAX_PEER_INDEX + 1) + source;
-    let exported = cache.get(slot);
-    if (exported === undefined) {
-      exported = this.computeExport(id, source, group);
-      cache.set(slot, exported);
+    let exported: number | undefined;
+    // Runs of prefixes share a path: the last answer saves two map lookups per prefix.
+    if (id === this.lastExport.id && slot === this.lastExport.slot) {
+      exported = this.lastExport.exported;
+    } else {
+      let cache = this.exportCache.get(id);
+      if (!cache) {
+        cache = new Map();
+        this.exportCache.set(id, cache);
+      }
+      exported = cache.get(slot);
+      if (exported === undefined) {
+        exported = this.computeExport(id, source, group);
+        cache.set(slot, exported);
+      }
+      this.lastExport = { id, slot, exported };
     }
     if (exported === NONE) return NONE;
     const policy = group.profile.exportPolicy;
@@ -553,6 +642,7 @@ export class Rib {
 
   /** An attribute set was freed: its cached exports go too (its id will be reused). */
   private forgetExports(id: number): void {
+    this.lastExport = NO_EXPORT;
     const cache = this.exportCache.get(id);
     if (!cache) return;
     for (const exported of cache.values()) if (exported !== NONE) this.exportSets.release(exported);
@@ -566,6 +656,7 @@ export class Rib {
   }
 
   private forgetExportsWhere(matches: (groupId: number, source: number) => boolean): void {
+    this.lastExport = NO_EXPORT;
     const factor = MAX_PEER_INDEX + 1;
     for (const cache of this.exportCache.values()) {
       for (const [slot, exported] of cache) {
@@ -607,6 +698,15 @@ export class Rib {
       attributes: this.attributeSets.get(pathAttributeSet(path)).attributes,
     };
   }
+}
+
+/** The table's keys, copied out so that the caller may change the table (no array per entry). */
+function keysOf(table: PrefixTable): PrefixKey[] {
+  const keys: PrefixKey[] = [];
+  table.forEach((key) => {
+    keys.push(key);
+  });
+  return keys;
 }
 
 function parseKey(prefix: string): PrefixKey {

@@ -125,4 +125,14 @@ describe('exportSpec', () => {
     expect(exportSpec(v6, client, ebgp, SPEAKER)).toBeNull();
     expect(exportSpec(v6, client, nonClient, SPEAKER)?.mpNextHop).toEqual(Buffer.alloc(16, 1));
   });
+
+  test('a next hop passed on unchanged loses its link-local part', () => {
+    const global = Buffer.alloc(16, 1);
+    const withLinkLocal = Buffer.concat([global, Buffer.from('fe800000000000000000000000000001', 'hex')]);
+    const v6 = pathAttributes({ origin: 0 }, withLinkLocal);
+    expect(exportSpec(v6, client, nonClient, SPEAKER)?.mpNextHop).toEqual(global);
+    // IPv4 next hops in MP_REACH_NLRI (4 octets) stay as they are.
+    const v4 = pathAttributes({ origin: 0 }, Buffer.from([192, 0, 2, 9]));
+    expect(exportSpec(v4, client, nonClient, SPEAKER)?.mpNextHop).toEqual(Buffer.from([192, 0, 2, 9]));
+  });
 });

@@ -71,7 +71,9 @@ export function exportSpec(
   const reflected = !local && source.ibgp && target.ibgp;
   let mpNextHop: Buffer | undefined;
   if (attributes.mpNextHop) {
-    mpNextHop = nextHopSelf ? (speaker.nextHopIpv6 ?? undefined) : attributes.mpNextHop;
+    // A link-local next hop (after the global one) means something only on the link it came from:
+    // passed on unchanged, only the global address goes (RFC 2545 §3).
+    mpNextHop = nextHopSelf ? (speaker.nextHopIpv6 ?? undefined) : attributes.mpNextHop.subarray(0, 16);
     if (!mpNextHop) return null;
   }
   const spec: AttributeSetSpec = {

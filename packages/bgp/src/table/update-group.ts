@@ -41,6 +41,9 @@ export class UpdateGroup {
   private batchNew: number[] = [];
   private batchNewSource: number[] = [];
   private readonly batchSources = new Set<number>();
+  /** The sources set() added to batchSources last (NO_MEMBER: none yet this batch). */
+  private lastSource = NO_MEMBER;
+  private lastOldSource = NO_MEMBER;
   readonly ctx: SessionContext;
 
   constructor(
@@ -67,15 +70,17 @@ export class UpdateGroup {
   /**
    * Sets what the group advertises for `key`: export id `exportId` (the caller's reference
    * passes to the group) or nothing (-1), for a best path learned from peer `source`; the
-   * previous best path came from `oldSource` (-1 if none).
+   * previous best path came from `oldSource` (-1 if none). `slot`, if not -1, is the key's slot
+   * in the key table `out` shares (see PrefixTable.slotOf), for an export id other than -1.
    */
-  set(key: PrefixKey, exportId: number, source: number, oldSource: number): void {
-    const old = this.out.get(key) ?? WITHDRAW;
+  set(key: PrefixKey, exportId: number, source: number, oldSource: number, slot = -1): void {
+    const old = (slot >= 0 ? this.out.at(slot) : this.out.get(key)) ?? WITHDRAW;
     if (exportId === old) {
       if (exportId >= 0) this.exports.release(exportId);
     } else {
-      if (exportId >= 0) this.out.set(key, exportId);
-      else this.out.delete(key);
+      if (exportId < 0) this.out.delete(key);
+      else if (slot >= 0) this.out.setAt(slot, exportId);
+      else this.out.set(key, exportId);
       if (old >= 0) this.exports.release(old);
     }
     // A group being filled before its first member joins has no one to send a batch to.
@@ -85,7 +90,15 @@ export class UpdateGroup {
     this.batchOldSource.push(oldSource);
     this.batchNew.push(exportId);
     this.batchNewSource.push(source);
-    this.batchSources.add(source).add(oldSource);
+    // Most keys in a batch repeat the previous key's sources: skip the set then.
+    if (source !== this.lastSource) {
+      this.batchSources.add(source);
+      this.lastSource = source;
+    }
+    if (oldSource !== this.lastOldSource) {
+      this.batchSources.add(oldSource);
+      this.lastOldSource = oldSource;
+    }
   }
 
   /** Encodes the batch and sends it: shared bytes to most members, own bytes to the rest. */
@@ -108,6 +121,8 @@ export class UpdateGroup {
     this.batchNew = [];
     this.batchNewSource = [];
     this.batchSources.clear();
+    this.lastSource = NO_MEMBER;
+    this.lastOldSource = NO_MEMBER;
   }
 
   /**

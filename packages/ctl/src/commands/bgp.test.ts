@@ -7,6 +7,7 @@ const PEER: ApiPeer = {
   address: '10.0.0.2',
   asNumber: 65001,
   type: 'eBGP',
+  description: '',
   state: 'Established',
   sinceUnixMs: 1_000_000,
   uptimeSeconds: 65,
@@ -45,6 +46,13 @@ test('peers render like calicoctl node status; wide adds AS, prefixes and messag
   );
   expect(wide[1]).toMatch(/Established\s+65001\s+4\/3\/1\s+7\/9$/);
   expect(JSON.parse(renderPeers([PEER], 'json', 0))).toEqual([PEER]);
+});
+
+test('a configured description is the peer type', () => {
+  const mesh = { ...PEER, type: 'iBGP', description: 'node-to-node mesh' };
+  expect(renderPeers([mesh], 'table', 1_065_000).split('\n')[1]).toBe(
+    '10.0.0.2       node-to-node mesh   up      1m5s    Established',
+  );
 });
 
 test('routes render with a best marker; wide adds local pref, MED, origin, communities', () => {

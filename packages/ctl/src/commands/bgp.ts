@@ -4,8 +4,8 @@ import type { RegisterCommand } from '../context';
 import { CommandError, UsageError } from '../errors';
 import { renderTable } from '../table';
 
-const FORMATS = ['table', 'wide', 'json'] as const;
-type Format = (typeof FORMATS)[number];
+export const FORMATS = ['table', 'wide', 'json'] as const;
+export type Format = (typeof FORMATS)[number];
 
 interface BgpOptions {
   bgpApi: string;
@@ -58,19 +58,27 @@ function checkFamily(family: string | undefined): 'ipv4' | 'ipv6' | undefined {
   return family;
 }
 
-function checkFormat(output: string): Format {
+export function checkFormat(output: string): Format {
   if (!(FORMATS as readonly string[]).includes(output)) {
     throw new UsageError(`-o ${JSON.stringify(output)} is not one of ${FORMATS.join(', ')}`);
   }
   return output as Format;
 }
 
-async function withClient<T>(address: string, use: (client: BgpApiClient) => Promise<T>): Promise<T> {
+/** Runs `use` with a client of the API at `address`; API failures become a CommandError (+ `hint`). */
+export async function withClient<T>(
+  address: string,
+  use: (client: BgpApiClient) => Promise<T>,
+  hint?: (error: BgpApiError) => string | undefined,
+): Promise<T> {
   const client = new BgpApiClient(address, { timeoutMs: API_TIMEOUT_MS });
   try {
     return await use(client);
   } catch (error) {
-    if (error instanceof BgpApiError) throw new CommandError([error.message]);
+    if (error instanceof BgpApiError) {
+      const advice = hint?.(error);
+      throw new CommandError(advice ? [error.message, advice] : [error.message]);
+    }
     throw error;
   } finally {
     client.close();
@@ -101,7 +109,8 @@ export function renderPeers(peers: ApiPeer[], format: Format, nowMs: number): st
     const info = p.state === 'Established' ? 'Established' : p.lastError || p.state;
     const row = [
       p.address,
-      p.type,
+      // What the configuration calls the peer (mesh, global, ...), else what the session is.
+      p.description || p.type,
       p.state === 'Established' ? 'up' : 'start',
       formatSince(p.sinceUnixMs, nowMs),
       info,

@@ -3,6 +3,7 @@ import { registerBgpCommand } from './bgp';
 import { registerDeleteCommand } from './delete';
 import { registerGetCommand } from './get';
 import { registerIpamCommand } from './ipam';
+import { registerNodeCommand } from './node';
 import { registerVersionCommand } from './version';
 import { registerWriteCommands } from './write';
 
@@ -13,5 +14,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerGetCommand,
   registerBgpCommand,
   registerIpamCommand,
+  registerNodeCommand,
   registerVersionCommand,
 ];

@@ -218,9 +218,13 @@ export class Table implements IptablesTable {
       chainsWritten++;
     }
 
-    const referenced = this.referencedChains(kernel);
+    // Scanning every rule for jump targets is the costly part of a plan (tens of thousands of
+    // rules): only done when some chain of ours is up for deletion.
+    let referenced: Set<string> | undefined;
     for (const name of kernel.keys()) {
-      if (!name.startsWith(CHAIN_PREFIX) || this.desiredChains.has(name) || referenced.has(name)) continue;
+      if (!name.startsWith(CHAIN_PREFIX) || this.desiredChains.has(name)) continue;
+      referenced ??= this.referencedChains(kernel);
+      if (referenced.has(name)) continue;
       declare.push(`:${name} - [0:0]`);
       chainDeletes.push(`-X ${name}`);
       after.delete(name);

@@ -4,6 +4,8 @@ import {
   ipSetSpecFor,
   renderDispatch,
   renderEndpoint,
+  renderHostEndpoint,
+  renderHostEndpointDispatch,
   renderPolicy,
   renderProfile,
   renderStatic,
@@ -15,6 +17,8 @@ export const DEFAULT_RENDERER: PolicyRenderer = {
   renderProfile,
   renderEndpoint,
   renderDispatch: (endpoints) => renderDispatch(endpoints),
+  renderHostEndpoint: (endpoint) => renderHostEndpoint(endpoint),
+  renderHostEndpointDispatch: (endpoints) => renderHostEndpointDispatch(endpoints),
   renderStatic,
   ipSetSpecFor,
 };

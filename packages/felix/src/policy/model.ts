@@ -55,3 +55,17 @@ export interface EndpointModel {
   /** Addresses (CIDR /32) of the endpoint, for anti-spoofing on egress. */
   readonly addresses: readonly string[];
 }
+
+/**
+ * A host endpoint of this node: one host interface under policy (`mg-fh-<iface>` for traffic to
+ * the host through it, `mg-th-<iface>` for traffic from the host out of it). Only
+ * GlobalNetworkPolicies apply to host endpoints; the failsafe ports are accepted before them.
+ */
+export interface HostEndpointModel {
+  /** A host interface, e.g. `eth0` (never one with the workload prefix, never `*`). */
+  readonly interfaceName: string;
+  /** Tiers in order with the policies that select this host endpoint. */
+  readonly tiers: readonly TierModel[];
+  /** Profile ids in order (applied when no policy in a direction decides). */
+  readonly profileIds: readonly string[];
+}

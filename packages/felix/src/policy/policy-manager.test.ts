@@ -99,7 +99,7 @@ const API_SET = ipSetSpecFor({
 const pool = resource('IPPool', 'pods', { cidr: '10.0.0.0/16', natOutgoing: true });
 
 describe('PolicyManager', () => {
-  test('first apply: sets, then tables, then deletions; chains for the policy, endpoint, dispatch and static rules', async () => {
+  test('first apply: sets, then tables (nat, filter), then deletions; chains for the policy, endpoint, dispatch and static rules', async () => {
     const { manager, filter, nat, ipSets, order } = setup([
       namespaceProfile('shop'),
       web,
@@ -108,7 +108,7 @@ describe('PolicyManager', () => {
       pool,
     ]);
     await manager.flush();
-    expect(order).toEqual(['ipsets.updates', 'filter', 'nat', 'ipsets.deletions']);
+    expect(order).toEqual(['ipsets.updates', 'nat', 'filter', 'ipsets.deletions']);
     expect(ipSets.members(API_SET)).toEqual(['10.0.2.7']);
     const chains = [...filter.chains.keys()];
     expect(chains).toEqual(
@@ -133,6 +133,19 @@ describe('PolicyManager', () => {
     expect(manager.stats().lastChainsChanged).toBe(
       (filter.updated[0]?.length ?? 0) + (nat.updated[0]?.length ?? 0),
     );
+  });
+
+  test('a node without endpoints still gets the dispatch chains the static rules jump to', async () => {
+    const { manager, filter, errors } = setup([pool]);
+    await manager.flush();
+    expect(errors).toEqual([]);
+    const chains = [...filter.chains.keys()];
+    expect(chains).toEqual(expect.arrayContaining(['mg-to-wl-dispatch', 'mg-from-wl-dispatch']));
+    // Every jump target of every rule is a chain we program (iptables-restore would refuse the rest).
+    const targets = chains
+      .flatMap((chain) => filter.ruleTexts(chain))
+      .flatMap((text) => [...text.matchAll(/-[jg] (mg-\S+)/g)].map((match) => match[1]));
+    for (const target of targets) expect(chains).toContain(target);
   });
 
   test('default deny once a policy selects a direction: ingress ends in a drop, egress goes to the profile', async () => {
@@ -191,7 +204,7 @@ describe('PolicyManager', () => {
     expect(filter.removed.at(-2)?.sort()).toEqual(policyChains.sort());
     expect(filter.updated.at(-2)).toEqual(['mg-tw-mgweb']);
     expect(ipSets.calls).toContainEqual({ op: 'removeSet', name: API_SET });
-    expect(order).toEqual(['ipsets.updates', 'filter', 'nat', 'ipsets.deletions']);
+    expect(order).toEqual(['ipsets.updates', 'nat', 'filter', 'ipsets.deletions']);
     expect(ipSets.sets.has(API_SET)).toBe(false);
   });
 

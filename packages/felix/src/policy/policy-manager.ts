@@ -1,20 +1,23 @@
 // Drives the kernel's filter and nat tables and the IP sets from the policy calc graph's changes.
 // Bursts of changes are batched into one apply, in the order that never leaves a rule pointing at
-// a missing set: IP sets created/updated → filter and nat tables → unwanted IP sets destroyed.
+// a missing set: IP sets created/updated → nat and filter tables → unwanted IP sets destroyed.
 // Only chains whose rules changed are handed to the tables. A failed apply is retried; the desired
 // state stays in the tables meanwhile, so the retry writes whatever is still missing.
 
 import type { Chain, IpSets, IptablesTable } from '@margay/dataplane';
 import type { PolicyChanges } from './calc/policy-calculator';
 import { ChainLedger } from './chain-ledger';
-import type { EndpointModel } from './model';
+import type { EndpointModel, HostEndpointModel } from './model';
 import type { RenderedStatic } from './render';
 import type { PolicyRenderer, StaticConfig } from './renderer';
 
 export interface PolicyManagerOptions {
   /** Where changes come from (the PolicyCalculator). */
   readonly changes: { takeChanges(): PolicyChanges };
-  readonly renderer: Pick<PolicyRenderer, 'renderEndpoint' | 'renderDispatch' | 'renderStatic'>;
+  readonly renderer: Pick<
+    PolicyRenderer,
+    'renderEndpoint' | 'renderDispatch' | 'renderHostEndpoint' | 'renderHostEndpointDispatch' | 'renderStatic'
+  >;
   readonly filter: IptablesTable;
   readonly nat: IptablesTable;
   readonly ipSets: IpSets;
@@ -47,10 +50,18 @@ export class PolicyManager {
   private readonly natChains = new ChainLedger();
   /** Local endpoints' models by datastore key, for the dispatch chains. */
   private readonly endpoints = new Map<string, EndpointModel>();
+  /** This node's host endpoints' models by datastore key, for the host endpoint dispatch chains. */
+  private readonly hostEndpoints = new Map<string, HostEndpointModel>();
+  /** Like the workload dispatch, the host endpoint dispatch exists from the first apply. */
+  private hostDispatchStaged = false;
+  /** Keys whose host endpoint chains are staged (one per interface). */
+  private hostChainOwners = new Set<string>();
   /** Kernel chains we hooked, per table, so dropped hooks are removed. */
   private readonly hooked: Record<'filter' | 'nat', Set<string>> = { filter: new Set(), nat: new Set() };
   /** The fixed sets the static rules use (all pools, NAT pools). */
   private staticSets = new Set<string>();
+  /** The static chains jump to the dispatch chains: they exist from the first apply, endpoints or not. */
+  private dispatchStaged = false;
   private timer: NodeJS.Timeout | undefined;
   private pending = false;
   private queue: Promise<void> = Promise.resolve();
@@ -140,8 +151,10 @@ export class PolicyManager {
     const { filter, nat, ipSets } = this.options;
     const chainsChanged = this.stage(this.options.changes.takeChanges());
     const updates = await ipSets.applyUpdates();
-    const filterResult = await filter.apply();
+    // nat first: its few rules are cheap to write, and a table's first apply reads the whole
+    // ruleset to tell iptables-legacy from -nft, which costs far less before filter's thousands.
     const natResult = await nat.apply();
+    const filterResult = await filter.apply();
     const deletions = await ipSets.applyDeletions();
     const bytes =
       updates.bytesWritten + filterResult.bytesWritten + natResult.bytesWritten + deletions.bytesWritten;
@@ -169,7 +182,7 @@ export class PolicyManager {
 
     for (const [source, chains] of changes.rules) this.filterChains.set(source, chains ?? []);
 
-    let dispatchChanged = false;
+    let dispatchChanged = !this.dispatchStaged;
     for (const [key, wanted] of changes.endpoints) {
       const before = this.endpoints.get(key);
       let chains: readonly Chain[] = [];
@@ -193,7 +206,10 @@ export class PolicyManager {
         a.interfaceName < b.interfaceName ? -1 : a.interfaceName > b.interfaceName ? 1 : 0,
       );
       this.filterChains.set('dispatch', this.renderDispatch(models));
+      this.dispatchStaged = true;
     }
+
+    this.stageHostEndpoints(changes.hostEndpoints);
 
     const rendered = changes.staticConfig && this.renderStatic(changes.staticConfig);
     if (rendered !== undefined) {
@@ -238,6 +254,57 @@ export class PolicyManager {
       }
     }
     return renderer.renderDispatch(accepted);
+  }
+
+  /**
+   * Host endpoint chains and their dispatch. One the renderer rejects is left out of the dispatch,
+   * so its interface is left alone (reported): unlike a workload's, a host interface without
+   * chains carries traffic, and that keeps the node reachable. A node has a handful of host
+   * endpoints, so any change re-derives them all (the ledger passes on only changed chains).
+   */
+  private stageHostEndpoints(changes: PolicyChanges['hostEndpoints']): void {
+    const { renderer, onError } = this.options;
+    if (changes.size === 0 && this.hostDispatchStaged) return;
+    const chainsByKey = new Map<string, readonly Chain[]>();
+    for (const [key, model] of changes) {
+      this.hostEndpoints.delete(key);
+      if (model === undefined) continue;
+      try {
+        chainsByKey.set(key, renderer.renderHostEndpoint(model));
+        this.hostEndpoints.set(key, model);
+      } catch (error) {
+        onError?.(`host endpoint ${key} cannot be rendered: ${(error as Error).message}`);
+      }
+    }
+    // Two host endpoints claiming one interface would write the same chains: the first by key
+    // wins, and the clash is reported.
+    const owners = new Map<string, string>();
+    const models: HostEndpointModel[] = [];
+    for (const key of [...this.hostEndpoints.keys()].sort()) {
+      const model = this.hostEndpoints.get(key) as HostEndpointModel;
+      const owner = owners.get(model.interfaceName);
+      if (owner !== undefined) {
+        onError?.(
+          `host endpoints ${owner} and ${key} both claim interface ${model.interfaceName}; using ${owner}`,
+        );
+        continue;
+      }
+      owners.set(model.interfaceName, key);
+      models.push(model);
+    }
+    const winners = new Set(owners.values());
+    // Losers first, so a winner's chains of the same name are owned by the winner afterwards.
+    for (const key of this.hostChainOwners) {
+      if (!winners.has(key)) this.filterChains.set(`host-endpoint:${key}`, []);
+    }
+    for (const key of winners) {
+      const chains =
+        chainsByKey.get(key) ?? renderer.renderHostEndpoint(this.hostEndpoints.get(key) as HostEndpointModel);
+      this.filterChains.set(`host-endpoint:${key}`, chains);
+    }
+    this.hostChainOwners = winners;
+    this.filterChains.set('host-dispatch', renderer.renderHostEndpointDispatch(models));
+    this.hostDispatchStaged = true;
   }
 
   /** The static chains; if the renderer rejects the configuration, the last good ones stay. */

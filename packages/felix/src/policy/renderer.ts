@@ -2,7 +2,7 @@
 // functions from models to chains. An interface so tests can count calls or inject failures.
 
 import type { Chain, IpSetSpec } from '@margay/dataplane';
-import type { EndpointModel, IpSetRef, PolicyModel, ProfileModel } from './model';
+import type { EndpointModel, HostEndpointModel, IpSetRef, PolicyModel, ProfileModel } from './model';
 import type { RenderedStatic, StaticConfig } from './render';
 
 export type { RenderedStatic, StaticConfig };
@@ -17,6 +17,10 @@ export interface PolicyRenderer {
   renderProfile(profile: ProfileModel): RenderedRules;
   renderEndpoint(endpoint: EndpointModel): readonly Chain[];
   renderDispatch(endpoints: readonly EndpointModel[]): readonly Chain[];
+  /** `mg-fh-<iface>` and `mg-th-<iface>` of one host endpoint. */
+  renderHostEndpoint(endpoint: HostEndpointModel): readonly Chain[];
+  /** `mg-from-host-endpoint` and `mg-to-host-endpoint` (both, even when empty). */
+  renderHostEndpointDispatch(endpoints: readonly HostEndpointModel[]): readonly Chain[];
   renderStatic(config: StaticConfig): RenderedStatic;
   ipSetSpecFor(ref: IpSetRef): IpSetSpec;
 }

@@ -8,6 +8,7 @@ import {
   type EndpointPort,
   isKind,
   type PolicyType,
+  type ProtoPort,
   parseSelector,
   type Resource,
   type Selector,
@@ -63,13 +64,24 @@ export interface PoolInfo {
   readonly natOutgoing: boolean;
 }
 
+/** The parts of a FelixConfiguration (`default` or `node.<name>`) policy uses; unset = not overridden. */
+export interface ConfigInfo {
+  readonly name: string;
+  readonly failsafeInbound?: readonly ProtoPort[];
+  readonly failsafeOutbound?: readonly ProtoPort[];
+}
+
 export type PolicyInput =
   | { readonly kind: 'endpoint'; readonly value: EndpointInfo }
   | { readonly kind: 'policy'; readonly value: PolicyInfo }
   | { readonly kind: 'profile'; readonly value: ProfileInfo }
-  | { readonly kind: 'pool'; readonly value: PoolInfo };
+  | { readonly kind: 'pool'; readonly value: PoolInfo }
+  | { readonly kind: 'config'; readonly value: ConfigInfo };
 
-/** Decodes a stored WorkloadEndpoint, HostEndpoint, NetworkPolicy, GlobalNetworkPolicy, Profile or IPPool. */
+/**
+ * Decodes a stored WorkloadEndpoint, HostEndpoint, NetworkPolicy, GlobalNetworkPolicy, Profile,
+ * IPPool or FelixConfiguration.
+ */
 export function decodePolicyInput(kv: KeyValue): PolicyInput {
   try {
     return toInput(decodeResource(kv.value));
@@ -171,6 +183,21 @@ function toInput(resource: Resource): PolicyInput {
   }
   if (isKind(resource, 'IPPool')) {
     return { kind: 'pool', value: { cidr: resource.spec.cidr, natOutgoing: resource.spec.natOutgoing } };
+  }
+  if (isKind(resource, 'FelixConfiguration')) {
+    const { spec, metadata } = resource;
+    return {
+      kind: 'config',
+      value: {
+        name: metadata.name,
+        ...(spec.failsafeInboundHostPorts !== undefined && {
+          failsafeInbound: spec.failsafeInboundHostPorts,
+        }),
+        ...(spec.failsafeOutboundHostPorts !== undefined && {
+          failsafeOutbound: spec.failsafeOutboundHostPorts,
+        }),
+      },
+    };
   }
   throw new Error(`policy does not use a ${resource.kind}`);
 }

@@ -196,7 +196,13 @@ describe('PolicyCalculator', () => {
     expect([...changes.rules]).toEqual([['policy:np.shop.allow-api', undefined]]);
     expect(changes.deletedSets).toEqual([API_IN_SHOP]);
     expect(changes.endpoints.get(web.key)).toMatchObject({ tiers: [], profileIds: ['kns.shop'] });
-    expect(calc.stats()).toEqual({ localEndpoints: 1, activePolicies: 0, activeProfiles: 1, ipSets: 0 });
+    expect(calc.stats()).toEqual({
+      localEndpoints: 1,
+      localHostEndpoints: 0,
+      activePolicies: 0,
+      activeProfiles: 1,
+      ipSets: 0,
+    });
   });
 
   test('two policies sharing a selector share one set, which outlives the first of them', () => {

@@ -1,8 +1,11 @@
 // The policy calc graph: from datastore updates (endpoints of every node, policies, profiles,
 // pools) to what this node's dataplane needs, incrementally:
-//   - the model of each local workload endpoint (tiers of ordered policies per direction, profiles);
+//   - the model of each local workload endpoint (tiers of ordered policies per direction, profiles),
+//     and of each host endpoint of this node that names an interface (GlobalNetworkPolicies only);
 //   - the rendered chains of the policies and profiles in use here (and only those);
-//   - the members of every IP set those chains reference (selectors over endpoints of ALL nodes).
+//   - the members of every IP set those chains reference (selectors over endpoints of ALL nodes);
+//   - the static configuration: pools, host endpoint interfaces, failsafe ports (FelixConfiguration
+//     `default` overlaid by `node.<name>`).
 // Two selector indexes keep the work proportional to the change: policy selectors × local
 // endpoints (who applies where), and IP-set selectors × all endpoints (who is in which set).
 // Changes accumulate until takeChanges(), so a burst of updates becomes one dataplane apply.
@@ -10,9 +13,17 @@
 import { parseSelector, selectorToString } from '@margay/api';
 import type { Chain, IpSetSpec } from '@margay/dataplane';
 import type { KeyValue, WatchEvent } from '@margay/datastore';
-import type { EndpointModel, IpSetRef, PolicyModel, ProfileModel, TierModel } from '../model';
+import type {
+  EndpointModel,
+  HostEndpointModel,
+  IpSetRef,
+  PolicyModel,
+  ProfileModel,
+  TierModel,
+} from '../model';
 import type { PolicyRenderer, StaticConfig } from '../renderer';
 import {
+  type ConfigInfo,
   decodePolicyInput,
   type EndpointInfo,
   effectiveLabels,
@@ -30,6 +41,7 @@ export const POLICY_SOURCES = [
   'globalNetworkPolicies',
   'profiles',
   'ipPools',
+  'felixConfigurations',
 ] as const;
 export type PolicySource = (typeof POLICY_SOURCES)[number];
 
@@ -48,6 +60,8 @@ export interface IpSetDelta {
 export interface PolicyChanges {
   /** Local endpoints whose model changed, by datastore key; undefined = no longer a local endpoint. */
   readonly endpoints: ReadonlyMap<string, EndpointModel | undefined>;
+  /** Host endpoints of this node whose model changed, by datastore key; undefined = gone. */
+  readonly hostEndpoints: ReadonlyMap<string, HostEndpointModel | undefined>;
   /** Rendered chains of policies (`policy:<id>`) and profiles (`profile:<name>`); undefined = not in use any more. */
   readonly rules: ReadonlyMap<string, readonly Chain[] | undefined>;
   /** Sets new since the last take, with their full membership. */
@@ -56,7 +70,7 @@ export interface PolicyChanges {
   readonly updatedSets: readonly IpSetDelta[];
   /** Sets no longer referenced by any rule in use. */
   readonly deletedSets: readonly string[];
-  /** The pools, when they changed. */
+  /** The pools, host endpoint interfaces and failsafe ports, when they changed. */
   readonly staticConfig: StaticConfig | undefined;
 }
 
@@ -85,7 +99,8 @@ type Stored =
   | { kind: 'endpoint' }
   | { kind: 'policy'; id: string }
   | { kind: 'profile'; name: string }
-  | { kind: 'pool' };
+  | { kind: 'pool' }
+  | { kind: 'config'; name: string };
 
 export class PolicyCalculator {
   private readonly nodeName: string;
@@ -99,6 +114,10 @@ export class PolicyCalculator {
   private readonly policies = new Map<string, PolicyInfo>();
   private readonly profiles = new Map<string, ProfileInfo>();
   private readonly pools = new Map<string, PoolInfo>();
+  /** FelixConfigurations by name (only `default` and `node.<this node>` matter). */
+  private readonly configs = new Map<string, ConfigInfo>();
+  /** Keys of host endpoints (stored, or gone but not yet reported): their models go to hostEndpoints. */
+  private readonly hostKeys = new Set<string>();
   /** Profile → endpoints (any node) that inherit its labels. */
   private readonly endpointsByProfile = new Map<string, Set<string>>();
   /** Profile → local workload endpoints that use it. */
@@ -178,7 +197,15 @@ export class PolicyCalculator {
   /** Everything that changed since the last call, and forgets it. */
   takeChanges(): PolicyChanges {
     const endpoints = new Map<string, EndpointModel | undefined>();
-    for (const key of this.dirtyEndpoints) endpoints.set(key, this.localModel(key));
+    const hostEndpoints = new Map<string, HostEndpointModel | undefined>();
+    for (const key of this.dirtyEndpoints) {
+      if (!this.hostKeys.has(key)) {
+        endpoints.set(key, this.localModel(key));
+        continue;
+      }
+      hostEndpoints.set(key, this.localHostModel(key));
+      if (!this.endpoints.has(key)) this.hostKeys.delete(key);
+    }
     const createdSets = [...this.createdSets].flatMap((name) => {
       const state = this.sets.get(name);
       return state === undefined ? [] : [{ spec: state.spec, members: [...state.members.keys()] }];
@@ -193,6 +220,7 @@ export class PolicyCalculator {
     }
     const changes: PolicyChanges = {
       endpoints,
+      hostEndpoints,
       rules: new Map(this.ruleChanges),
       createdSets,
       updatedSets,
@@ -210,13 +238,24 @@ export class PolicyCalculator {
   }
 
   /** Figures for logs and metrics. */
-  stats(): { localEndpoints: number; activePolicies: number; activeProfiles: number; ipSets: number } {
+  stats(): {
+    localEndpoints: number;
+    localHostEndpoints: number;
+    activePolicies: number;
+    activeProfiles: number;
+    ipSets: number;
+  } {
     let localEndpoints = 0;
-    for (const endpoint of this.endpoints.values()) if (this.isLocal(endpoint)) localEndpoints++;
+    let localHostEndpoints = 0;
+    for (const endpoint of this.endpoints.values()) {
+      if (this.isLocalHost(endpoint)) localHostEndpoints++;
+      else if (this.isLocal(endpoint)) localEndpoints++;
+    }
     let activePolicies = 0;
     for (const source of this.rendered.keys()) if (source.startsWith('policy:')) activePolicies++;
     return {
       localEndpoints,
+      localHostEndpoints,
       activePolicies,
       activeProfiles: this.rendered.size - activePolicies,
       ipSets: this.sets.size,
@@ -249,6 +288,11 @@ export class PolicyCalculator {
         this.pools.set(kv.key, input.value);
         this.staticDirty = true;
         break;
+      case 'config':
+        this.stored.set(kv.key, { kind: 'config', name: input.value.name });
+        this.configs.set(input.value.name, input.value);
+        if (this.isOwnConfig(input.value.name)) this.staticDirty = true;
+        break;
     }
     this.settle();
     return this.hasChanges;
@@ -263,6 +307,8 @@ export class PolicyCalculator {
         const old = this.endpoints.get(key);
         if (old !== undefined) this.detachEndpoint(key, old);
         this.endpoints.delete(key);
+        // A local host endpoint is reported gone at the next take, which forgets its key then.
+        if (!this.dirtyEndpoints.has(key)) this.hostKeys.delete(key);
         break;
       }
       case 'policy':
@@ -274,6 +320,10 @@ export class PolicyCalculator {
       case 'pool':
         this.pools.delete(key);
         this.staticDirty = true;
+        break;
+      case 'config':
+        this.configs.delete(stored.name);
+        if (this.isOwnConfig(stored.name)) this.staticDirty = true;
         break;
     }
     this.settle();
@@ -289,6 +339,7 @@ export class PolicyCalculator {
       this.detachEndpoint(key, old);
     }
     this.endpoints.set(key, endpoint);
+    if (endpoint.kind === 'host') this.hostKeys.add(key);
     this.attachEndpoint(key, endpoint);
   }
 
@@ -321,8 +372,9 @@ export class PolicyCalculator {
     }
   }
 
+  /** Policy applies here: a workload of this node, or a host endpoint of this node (see isLocalHost). */
   private isLocal(endpoint: EndpointInfo): boolean {
-    return endpoint.kind === 'workload' && endpoint.node === this.nodeName;
+    return (endpoint.kind === 'workload' && endpoint.node === this.nodeName) || this.isLocalHost(endpoint);
   }
 
   // --- policies and profiles -------------------------------------------------------------------
@@ -526,7 +578,12 @@ export class PolicyCalculator {
 
   private localModel(key: string): EndpointModel | undefined {
     const endpoint = this.endpoints.get(key);
-    if (endpoint === undefined || !this.isLocal(endpoint) || endpoint.interfaceName === undefined) {
+    if (
+      endpoint === undefined ||
+      endpoint.kind !== 'workload' ||
+      !this.isLocal(endpoint) ||
+      endpoint.interfaceName === undefined
+    ) {
       return undefined;
     }
     const selecting = [...this.policyIndex.selectorsMatching(key)].flatMap((id) => {
@@ -541,15 +598,37 @@ export class PolicyCalculator {
     };
   }
 
+  /** Calico applies only GlobalNetworkPolicies (and profiles) to host endpoints. */
+  private localHostModel(key: string): HostEndpointModel | undefined {
+    const endpoint = this.endpoints.get(key);
+    if (endpoint === undefined || !this.isLocalHost(endpoint) || endpoint.interfaceName === undefined) {
+      return undefined;
+    }
+    const selecting = [...this.policyIndex.selectorsMatching(key)].flatMap((id) => {
+      const policy = this.policies.get(id);
+      return policy === undefined || !policy.id.startsWith(GLOBAL_POLICY_PREFIX) ? [] : [policy];
+    });
+    return {
+      interfaceName: endpoint.interfaceName,
+      tiers: tiersOf(selecting),
+      profileIds: endpoint.profiles.filter((name) => this.profiles.has(name)),
+    };
+  }
+
   private staticConfig(): StaticConfig {
     const pools = [...this.pools.values()].filter((pool) => isIpv4(pool.cidr));
-    // Host endpoints of this node that name one interface get failsafe-only protection.
+    // Host endpoints of this node that name one interface: mg-INPUT/mg-OUTPUT dispatch to them.
     const hostInterfaces = new Set<string>();
     for (const endpoint of this.endpoints.values()) {
-      if (this.isLocalHost(endpoint) && endpoint.interfaceName !== '*') {
-        hostInterfaces.add(endpoint.interfaceName as string);
+      if (this.isLocalHost(endpoint) && endpoint.interfaceName !== undefined) {
+        hostInterfaces.add(endpoint.interfaceName);
       }
     }
+    // The per-node configuration overrides `default` field by field; unset falls to FELIX_DEFAULTS.
+    const global = this.configs.get('default');
+    const own = this.configs.get(`node.${this.nodeName}`);
+    const failsafeInbound = own?.failsafeInbound ?? global?.failsafeInbound;
+    const failsafeOutbound = own?.failsafeOutbound ?? global?.failsafeOutbound;
     return {
       pools: pools.map((pool) => pool.cidr).sort(),
       natOutgoingPools: pools
@@ -559,13 +638,26 @@ export class PolicyCalculator {
       ...(hostInterfaces.size > 0 && {
         hostEndpoints: [...hostInterfaces].sort().map((interfaceName) => ({ interfaceName })),
       }),
+      ...(failsafeInbound !== undefined && { failsafeInbound }),
+      ...(failsafeOutbound !== undefined && { failsafeOutbound }),
     };
   }
 
+  /**
+   * A host endpoint of this node that names one interface. `*` (all interfaces) and endpoints
+   * found only by expectedIPs are not enforced yet.
+   */
   private isLocalHost(endpoint: EndpointInfo): boolean {
     return (
-      endpoint.kind === 'host' && endpoint.node === this.nodeName && endpoint.interfaceName !== undefined
+      endpoint.kind === 'host' &&
+      endpoint.node === this.nodeName &&
+      endpoint.interfaceName !== undefined &&
+      endpoint.interfaceName !== '*'
     );
+  }
+
+  private isOwnConfig(name: string): boolean {
+    return name === 'default' || name === `node.${this.nodeName}`;
   }
 }
 
@@ -609,6 +701,9 @@ export function membersOf(ref: IpSetRef, endpoint: EndpointInfo): string[] {
     .filter((port) => port.name === ref.port && port.protocol.toLowerCase() === ref.protocol)
     .flatMap((port) => hosts.map((address) => `${address},${ref.protocol}:${port.port}`));
 }
+
+/** Ids of GlobalNetworkPolicies (see inputs.ts). */
+const GLOBAL_POLICY_PREFIX = 'gnp.';
 
 function isIpv4(net: string): boolean {
   return !net.includes(':');

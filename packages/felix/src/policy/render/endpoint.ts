@@ -50,7 +50,19 @@ export function renderEndpoint(endpoint: EndpointModel): Chain[] {
 function endpointChain(endpoint: EndpointModel, direction: Direction): Chain {
   const rules: Rule[] = [{ match: '', action: clearMarks(MARK_ALL), comment: 'start: clear marks' }];
   if (direction === 'egress') rules.push(...antiSpoofing(endpoint), ...noEncapsulation());
+  rules.push(...tierAndProfileRules(endpoint, direction));
+  return { name: workloadChainName(direction, endpoint.interfaceName), rules };
+}
 
+/**
+ * Steps 3-5 of an endpoint chain, shared by workload and host endpoints: each tier with policies
+ * for this direction (default deny at its end unless a policy passed), then the profiles, then DROP.
+ */
+export function tierAndProfileRules(
+  endpoint: Pick<EndpointModel, 'tiers' | 'profileIds'>,
+  direction: Direction,
+): Rule[] {
+  const rules: Rule[] = [];
   for (const tier of endpoint.tiers) {
     const policies = direction === 'ingress' ? tier.ingressPolicies : tier.egressPolicies;
     if (policies.length === 0) continue;
@@ -75,7 +87,7 @@ function endpointChain(endpoint: EndpointModel, direction: Direction): Chain {
     );
   }
   rules.push({ match: '', action: '-j DROP', comment: 'drop if no profile accepted' });
-  return { name: workloadChainName(direction, endpoint.interfaceName), rules };
+  return rules;
 }
 
 /** Only the endpoint's own IPv4 addresses may be sources; with none, nothing IPv4 leaves it. */

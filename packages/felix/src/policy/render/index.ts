@@ -3,8 +3,14 @@
 
 export { checkCidr } from './addresses';
 export { type DispatchOptions, renderDispatch } from './dispatch';
-export { renderEndpoint } from './endpoint';
+export { renderEndpoint, tierAndProfileRules } from './endpoint';
 export { type Direction, PolicyRenderError, type RenderErrorWhere } from './errors';
+export {
+  checkHostInterfaceName,
+  type HostEndpointOptions,
+  renderHostEndpoint,
+  renderHostEndpointDispatch,
+} from './host-endpoint';
 export { ipSetKey, ipSetSpecFor, MAX_IPSET_NAME_LENGTH } from './ipset-names';
 export { MARK_ACCEPT, MARK_ALL, MARK_PASS, MARK_SCRATCH } from './marks';
 export {

@@ -8,6 +8,7 @@ import { requireCommand, requireRoot } from '@margay/testkit';
 import type { EndpointModel, PolicyModel, ProfileModel } from '../model';
 import { renderDispatch } from './dispatch';
 import { renderEndpoint } from './endpoint';
+import { renderHostEndpoint, renderHostEndpointDispatch } from './host-endpoint';
 import { ipSetSpecFor } from './ipset-names';
 import { renderPolicy, renderProfile } from './policy';
 import { renderStatic } from './static';
@@ -167,6 +168,8 @@ describe('rendered chains against the real iptables-restore', () => {
     }
     for (const endpoint of endpoints) filter.push(...renderEndpoint(endpoint));
     filter.push(...renderDispatch(endpoints));
+    const hostEndpoint = { interfaceName: 'eth9', tiers: [], profileIds: [] };
+    filter.push(...renderHostEndpoint(hostEndpoint), ...renderHostEndpointDispatch([hostEndpoint]));
     const statics = renderStatic({
       pools: ['10.65.0.0/16', '10.66.0.0/16'],
       natOutgoingPools: ['10.65.0.0/16'],

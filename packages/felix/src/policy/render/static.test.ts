@@ -66,19 +66,31 @@ describe('renderStatic', () => {
     expect(lines(chainNamed(custom, 'mg-failsafe-out'))).toEqual(['-p sctp -m sctp --dport 9 -j ACCEPT']);
   });
 
-  test('host endpoints: replies and failsafe ports only', () => {
+  test('host endpoints: after the workload rules, a fresh verdict, the dispatch, ACCEPT of what it accepted', () => {
+    const without = renderStatic(config).filter.chains;
+    expect(lines(chainNamed(without, 'mg-INPUT')).join('\n')).not.toContain('host-endpoint');
+    expect(lines(chainNamed(without, 'mg-OUTPUT'))).toEqual(['-o mg+ -j ACCEPT']);
+
     const { chains } = renderStatic({ ...config, hostEndpoints: [{ interfaceName: 'eth1' }] }).filter;
-    expect(lines(chainNamed(chains, 'mg-INPUT')).at(-1)).toBe('-j mg-from-host-endpoint');
-    expect(lines(chainNamed(chains, 'mg-OUTPUT')).at(-1)).toBe('-j mg-to-host-endpoint');
-    expect(lines(chainNamed(chains, 'mg-from-host-endpoint'))).toEqual(['-i eth1 -g mg-fh-eth1']);
-    expect(lines(chainNamed(chains, 'mg-to-host-endpoint'))).toEqual(['-o eth1 -g mg-th-eth1']);
-    expect(lines(chainNamed(chains, 'mg-fh-eth1'))).toEqual([
-      '-m conntrack --ctstate INVALID -j DROP',
-      '-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
-      '-j mg-failsafe-in',
-      '-j DROP',
+    const input = lines(chainNamed(chains, 'mg-INPUT'));
+    // Workload traffic is decided by the workload's own chains before host endpoints are looked at.
+    expect(input.indexOf('-i mg+ -g mg-wl-to-host')).toBeLessThan(input.indexOf('-j mg-from-host-endpoint'));
+    expect(input.slice(-3)).toEqual([
+      '-j MARK --set-xmark 0x0/0x70000',
+      '-j mg-from-host-endpoint',
+      '-m mark --mark 0x10000/0x10000 -j ACCEPT',
     ]);
-    expect(lines(chainNamed(chains, 'mg-th-eth1'))[2]).toBe('-j mg-failsafe-out');
+    expect(lines(chainNamed(chains, 'mg-OUTPUT'))).toEqual([
+      '-o mg+ -j ACCEPT',
+      '-j MARK --set-xmark 0x0/0x70000',
+      '-j mg-to-host-endpoint',
+      '-m mark --mark 0x10000/0x10000 -j ACCEPT',
+    ]);
+    // The dispatch and per-endpoint chains follow the policy model (host-endpoint.ts), not static.
+    expect(chains.map((chain) => chain.name)).not.toContain('mg-from-host-endpoint');
+    expect(chains.map((chain) => chain.name)).toEqual(
+      expect.arrayContaining(['mg-failsafe-in', 'mg-failsafe-out']),
+    );
   });
 
   test('nat outgoing: masquerade from natOutgoing pools to outside all pools; IPv4 pool sets', () => {

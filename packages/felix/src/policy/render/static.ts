@@ -7,22 +7,22 @@
 //     (to-wl dispatch); what policy accepted is ACCEPTed here, so a host whose FORWARD policy is
 //     DROP (Docker sets that) still forwards it. Other traffic is left alone.
 //   INPUT → mg-INPUT: from workloads to the host: replies accepted, then the workload's egress
-//     policy and the endpoint-to-host action; host endpoints: failsafe ports, else dropped.
+//     policy and the endpoint-to-host action; then, with host endpoints, their dispatch
+//     (mg-from-host-endpoint) and an ACCEPT of what their policy accepted.
 //   OUTPUT → mg-OUTPUT: the host may always reach its own workloads (Kubernetes allows ingress
-//     from the pod's node whatever the policy); host endpoints: failsafe ports, else dropped.
+//     from the pod's node whatever the policy); then, with host endpoints, mg-to-host-endpoint.
 // nat:
 //   POSTROUTING → mg-nat-outgoing: MASQUERADE from natOutgoing pools to outside all pools.
 //
-// Host endpoints have no policy model yet: a listed interface gets felix's behaviour for a host
-// endpoint no policy selects: only replies and the failsafe ports (SSH, BGP, etcd, API server,
-// DNS, DHCP by default) pass, so no policy mistake can cut the node off.
+// The failsafe chains live here; the host endpoint chains and their dispatch come from
+// host-endpoint.ts (they follow the policy model), and jump to the failsafe chains first.
 
 import { FELIX_DEFAULTS, type ProtoPort } from '@margay/api';
 import type { Chain, IpSetSpec, Rule } from '@margay/dataplane';
 import { checkCidr } from './addresses';
-import { checkInterfaceName } from './endpoint';
-import { MARK_ACCEPT, markIsSet } from './marks';
-import { CHAIN, DEFAULT_INTERFACE_PREFIX, hostEndpointChainName } from './names';
+import { checkHostInterfaceName } from './host-endpoint';
+import { clearMarks, MARK_ACCEPT, MARK_ALL, markIsSet } from './marks';
+import { CHAIN, DEFAULT_INTERFACE_PREFIX } from './names';
 
 export const ALL_POOLS_SET: IpSetSpec = { name: 'mg4-all-pools', type: 'hash:net' };
 export const MASQ_POOLS_SET: IpSetSpec = { name: 'mg4-masq-pools', type: 'hash:net' };
@@ -36,7 +36,10 @@ export interface StaticConfig {
   readonly natOutgoingPools: readonly string[];
   readonly failsafeInbound?: readonly ProtoPort[];
   readonly failsafeOutbound?: readonly ProtoPort[];
-  /** Host interfaces under host-endpoint protection (failsafe ports only). */
+  /**
+   * Host interfaces with a HostEndpoint of this node. When there are any, mg-INPUT / mg-OUTPUT
+   * jump to the host endpoint dispatch chains, which renderHostEndpointDispatch renders.
+   */
   readonly hostEndpoints?: readonly { readonly interfaceName: string }[];
   readonly interfacePrefix?: string;
   /** What happens to workload → host traffic its egress policy allowed (felix default: Drop). */
@@ -70,12 +73,7 @@ const TO_HOST_ACTION: Record<EndpointToHostAction, string> = {
 export function renderStatic(config: StaticConfig): RenderedStatic {
   const wl = `${config.interfacePrefix ?? DEFAULT_INTERFACE_PREFIX}+`;
   const hostEndpoints = config.hostEndpoints ?? [];
-  for (const { interfaceName } of hostEndpoints) {
-    checkInterfaceName(interfaceName);
-    if (interfaceName.startsWith(config.interfacePrefix ?? DEFAULT_INTERFACE_PREFIX)) {
-      throw new Error(`host endpoint interface ${interfaceName} has the workload interface prefix`);
-    }
-  }
+  for (const { interfaceName } of hostEndpoints) checkHostInterfaceName(interfaceName, config);
   const toHostAction = config.endpointToHostAction ?? FELIX_DEFAULTS.defaultEndpointToHostAction;
   const conntrack = (flag: '-i' | '-o'): Rule[] => [
     { match: `${flag} ${wl} -m conntrack --ctstate INVALID`, action: '-j DROP', comment: 'invalid' },
@@ -110,7 +108,7 @@ export function renderStatic(config: StaticConfig): RenderedStatic {
     rules: [
       ...conntrack('-i'),
       { match: `-i ${wl}`, action: `-g ${CHAIN.workloadToHost}` },
-      ...(hostEndpoints.length > 0 ? [{ match: '', action: `-j ${CHAIN.fromHostEndpoint}` }] : []),
+      ...(hostEndpoints.length > 0 ? hostEndpointPolicy(CHAIN.fromHostEndpoint) : []),
     ],
   };
   const workloadToHost: Chain = {
@@ -128,7 +126,7 @@ export function renderStatic(config: StaticConfig): RenderedStatic {
         action: '-j ACCEPT',
         comment: 'the node may reach its own workloads (Kubernetes)',
       },
-      ...(hostEndpoints.length > 0 ? [{ match: '', action: `-j ${CHAIN.toHostEndpoint}` }] : []),
+      ...(hostEndpoints.length > 0 ? hostEndpointPolicy(CHAIN.toHostEndpoint) : []),
     ],
   };
 
@@ -143,36 +141,6 @@ export function renderStatic(config: StaticConfig): RenderedStatic {
     '-d',
   );
 
-  const hostEndpointChains = hostEndpoints.flatMap(({ interfaceName }) =>
-    (['ingress', 'egress'] as const).map(
-      (direction): Chain => ({
-        name: hostEndpointChainName(direction, interfaceName),
-        rules: [
-          { match: '-m conntrack --ctstate INVALID', action: '-j DROP', comment: 'invalid' },
-          { match: '-m conntrack --ctstate RELATED,ESTABLISHED', action: '-j ACCEPT', comment: 'replies' },
-          { match: '', action: `-j ${direction === 'ingress' ? CHAIN.failsafeIn : CHAIN.failsafeOut}` },
-          { match: '', action: '-j DROP', comment: `host endpoint ${interfaceName}: failsafe ports only` },
-        ],
-      }),
-    ),
-  );
-  const hostEndpointDispatch: Chain[] = [
-    {
-      name: CHAIN.fromHostEndpoint,
-      rules: hostEndpoints.map(({ interfaceName }) => ({
-        match: `-i ${interfaceName}`,
-        action: `-g ${hostEndpointChainName('ingress', interfaceName)}`,
-      })),
-    },
-    {
-      name: CHAIN.toHostEndpoint,
-      rules: hostEndpoints.map(({ interfaceName }) => ({
-        match: `-o ${interfaceName}`,
-        action: `-g ${hostEndpointChainName('egress', interfaceName)}`,
-      })),
-    },
-  ];
-
   const natOutgoing: Chain = {
     name: CHAIN.natOutgoing,
     rules: [
@@ -186,16 +154,7 @@ export function renderStatic(config: StaticConfig): RenderedStatic {
 
   return {
     filter: {
-      chains: [
-        forward,
-        input,
-        workloadToHost,
-        output,
-        failsafeIn,
-        failsafeOut,
-        ...hostEndpointDispatch,
-        ...hostEndpointChains,
-      ],
+      chains: [forward, input, workloadToHost, output, failsafeIn, failsafeOut],
       hooks: [
         { kernelChain: 'FORWARD', rules: [{ match: '', action: `-j ${CHAIN.forward}` }] },
         { kernelChain: 'INPUT', rules: [{ match: '', action: `-j ${CHAIN.input}` }] },
@@ -211,6 +170,15 @@ export function renderStatic(config: StaticConfig): RenderedStatic {
       { spec: MASQ_POOLS_SET, members: ipv4Cidrs('natOutgoingPools', config.natOutgoingPools) },
     ],
   };
+}
+
+/** Host endpoint policy: a fresh verdict, the dispatch, and an explicit ACCEPT of what it accepted. */
+function hostEndpointPolicy(dispatch: string): Rule[] {
+  return [
+    { match: '', action: clearMarks(MARK_ALL), comment: 'host endpoints: clear marks' },
+    { match: '', action: `-j ${dispatch}`, comment: 'host endpoint policy' },
+    { match: markIsSet(MARK_ACCEPT), action: '-j ACCEPT', comment: 'host endpoint policy accepted' },
+  ];
 }
 
 function failsafeChain(name: string, ports: readonly ProtoPort[], netFlag: '-s' | '-d'): Chain {

@@ -1,16 +1,11 @@
-// Validated resources for this package's tests, built the way the datastore would hand them over.
+// Validated resources for tests in any package, built the way the datastore hands them over.
 
-import {
-  API_VERSION,
-  type BGPConfiguration,
-  type BGPConfigurationSpec,
-  type BGPPeer,
-  type BGPPeerSpec,
-  type IPPool,
-  type Node,
-  type NodeSpec,
-  validateResource,
-} from '@margay/api';
+import type { BGPConfiguration, BGPConfigurationSpec } from './resources/bgp-configuration';
+import type { BGPPeer, BGPPeerSpec } from './resources/bgp-peer';
+import type { IPPool } from './resources/ippool';
+import { API_VERSION } from './resources/meta';
+import type { Node, NodeSpec } from './resources/node';
+import { validateResource } from './validate';
 
 function resource(kind: string, name: string, spec: unknown, labels?: Record<string, string>): unknown {
   return validateResource({ apiVersion: API_VERSION, kind, metadata: { name, labels }, spec }, 'test');
