@@ -4,21 +4,12 @@
 import { randomInt } from 'node:crypto';
 import { requireCommand, requireRoot } from '@margay/testkit';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { abortOnSignals, listOf, wholeNumber } from '../bench-cli';
 import { runBirdCase } from './bird-cluster';
 import { cleanupNow } from './cleanup';
 import { runMargayCase } from './margay-cluster';
 import { JOINER_ORDERS, type JoinerOrder, MAX_SIZE, planCluster, TOPOLOGIES, type Topology } from './plan';
 import { DEFINITION, formatTable, type JoinMeasurement, TARGETS, type Target } from './report';
-
-function list<T extends string>(what: string, allowed: readonly T[]) {
-  return (text: string): T[] => {
-    const names = text.split(',').map((name) => name.trim());
-    for (const name of names)
-      if (!(allowed as readonly string[]).includes(name))
-        throw new InvalidArgumentError(`"${name}" is not a ${what} (${allowed.join(', ')})`);
-    return names as T[];
-  };
-}
 
 function sizes(text: string): number[] {
   return text.split(',').map((part) => {
@@ -27,15 +18,6 @@ function sizes(text: string): number[] {
       throw new InvalidArgumentError(`"${part}" is not a cluster size in 3..${MAX_SIZE}`);
     return value;
   });
-}
-
-function wholeNumber(min: number, max: number) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max)
-      throw new InvalidArgumentError(`"${text}" is not a whole number in ${min}..${max}`);
-    return value;
-  };
 }
 
 interface Options {
@@ -57,10 +39,10 @@ async function main(): Promise<void> {
     .option(
       '--topologies <list>',
       'mesh and/or rr (2 route reflectors, mesh off)',
-      list('topology', TOPOLOGIES),
+      listOf('topology', TOPOLOGIES),
       [...TOPOLOGIES],
     )
-    .option('--targets <list>', 'margay and/or bird', list('target', TARGETS), [...TARGETS])
+    .option('--targets <list>', 'margay and/or bird', listOf('target', TARGETS), [...TARGETS])
     .option('--joins <n>', 'joins per case (default 5; quick 2)', wholeNumber(1, 50))
     .addOption(
       new Option(
@@ -78,12 +60,7 @@ async function main(): Promise<void> {
   requireCommand('etcd', 'etcd-server');
   requireCommand('bird', 'bird2');
 
-  const abort = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.on(signal, () => {
-      if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: the exit handler kills what is left
-      abort.abort(new Error(`interrupted by ${signal}`));
-    });
+  const aborted = abortOnSignals();
 
   const clusterSizes = options.sizes ?? (options.quick ? [5] : [10, 30]);
   const joins = options.joins ?? (options.quick ? 2 : 5);
@@ -97,7 +74,7 @@ async function main(): Promise<void> {
       for (const target of options.targets) {
         log(`${topology}, ${size} nodes, joiner ${options.joiner}: ${target} …`);
         const run = target === 'margay' ? runMargayCase : runBirdCase;
-        results.push(...(await run(plan, abort.signal, log)));
+        results.push(...(await run(plan, aborted, log)));
       }
     }
   }

@@ -6,7 +6,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { API_VERSION, encodeResource, type Resource, resourceKey, validateResource } from '@margay/api';
+import { API_VERSION, type Resource, resourceKey, validateResource, writeResource } from '@margay/api';
 import { EtcdDatastore } from '@margay/datastore';
 import { EtcdServer, waitFor } from '@margay/testkit';
 import { cpuSeconds, rssBytes, stopProcess, trackProcess } from './cleanup';
@@ -120,14 +120,10 @@ function resource(kind: string, name: string, spec: unknown, labels?: Record<str
   ) as Resource;
 }
 
-async function write(store: EtcdDatastore, r: Resource): Promise<void> {
-  await store.put(resourceKey(r.kind, r.metadata.name), encodeResource(r));
-}
-
 /** The cluster-wide resources Calico's docs set up for a mesh, or for two reflectors with the mesh off. */
 async function writeClusterResources(store: EtcdDatastore, plan: ClusterPlan): Promise<void> {
   const mesh = plan.topology === 'mesh';
-  await write(
+  await writeResource(
     store,
     resource('BGPConfiguration', 'default', {
       asNumber: 64512,
@@ -136,13 +132,13 @@ async function writeClusterResources(store: EtcdDatastore, plan: ClusterPlan): P
       nodeToNodeMeshEnabled: mesh,
     }),
   );
-  await write(store, resource('IPPool', 'bench', { cidr: POOL_CIDR, blockSize: 26 }));
+  await writeResource(store, resource('IPPool', 'bench', { cidr: POOL_CIDR, blockSize: 26 }));
   if (mesh) return;
-  await write(
+  await writeResource(
     store,
     resource('BGPPeer', 'to-reflectors', { nodeSelector: 'all()', peerSelector: `${RR_LABEL} == 'true'` }),
   );
-  await write(
+  await writeResource(
     store,
     resource('BGPPeer', 'reflectors-to-clients', {
       nodeSelector: `${RR_LABEL} == 'true'`,

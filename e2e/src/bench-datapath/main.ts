@@ -4,7 +4,8 @@
 // policies' chains in place, and IPIP in a qemu VM (relative only).
 
 import { requireCommand, requireRoot } from '@margay/testkit';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { abortOnSignals, wholeNumber } from '../bench-cli';
 import { cleanupNow } from '../bench-convergence/cleanup';
 import { Cluster } from '../cluster';
 import { buildFloor, FLOOR_VXLAN_DEVICE, type Floor, setFloorConntrack } from './floor';
@@ -25,15 +26,6 @@ interface Options {
   json?: boolean;
 }
 
-function wholeNumber(min: number, max: number) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max)
-      throw new InvalidArgumentError(`"${text}" is not a whole number in ${min}..${max}`);
-    return value;
-  };
-}
-
 /** Where a path's traffic starts and ends. */
 interface Endpoints {
   readonly client: string;
@@ -49,6 +41,8 @@ interface Settings {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+/** The floor rows' note when the floor nodes run conntrack (the diagnostic rows). */
+const FLOOR_CONNTRACK_NOTE = 'floor nodes accept RELATED,ESTABLISHED in INPUT/FORWARD/OUTPUT';
 
 /** Rounds alternate which side goes first, so drift in the machine's load hits both alike. */
 async function measurePath(
@@ -216,11 +210,7 @@ async function run(options: Options, signal: AbortSignal): Promise<Measurement[]
           signal,
           baseNote,
         )
-      ).map((m) =>
-        m.variant === 'floor'
-          ? { ...m, note: 'floor nodes accept RELATED,ESTABLISHED in INPUT/FORWARD/OUTPUT' }
-          : m,
-      ),
+      ).map((m) => (m.variant === 'floor' ? { ...m, note: FLOOR_CONNTRACK_NOTE } : m)),
     );
     setFloorConntrack(routedFloor, false);
 
@@ -243,6 +233,23 @@ async function run(options: Options, signal: AbortSignal): Promise<Measurement[]
         ),
       )),
     );
+    // Diagnostic, as for routed: the VXLAN floor with conntrack switched on.
+    setFloorConntrack(vxlanFloor, true);
+    results.push(
+      ...(
+        await throughVxlan(margay, vxlanFloor, signal, () =>
+          measurePath(
+            'VXLAN pod→pod vs floor + conntrack',
+            podEndpoints(vxlanPods),
+            floorPods(vxlanFloor),
+            settings,
+            signal,
+            baseNote,
+          ),
+        )
+      ).map((m) => (m.variant === 'floor' ? { ...m, note: FLOOR_CONNTRACK_NOTE } : m)),
+    );
+    setFloorConntrack(vxlanFloor, false);
     await stage.apply([routedPods, vxlanPods], signal);
     results.push(
       ...(await throughVxlan(margay, vxlanFloor, signal, () =>
@@ -301,14 +308,7 @@ async function main(): Promise<void> {
   requireCommand('iptables-restore', 'iptables');
   requireCommand('ipset', 'ipset');
 
-  const abort = new AbortController();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.on(sig, () => {
-      if (abort.signal.aborted) process.exit(130); // a second Ctrl-C: the exit handler kills what is left
-      abort.abort(new Error(`interrupted by ${sig}`));
-    });
-
-  const results = await run(options, abort.signal);
+  const results = await run(options, abortOnSignals());
   if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   else process.stdout.write(`${formatTable(results)}\n`);
 }

@@ -2,7 +2,8 @@
 // one run: tester → daemon under test → monitor(s) on loopback, timed and RSS-sampled; printed
 // as one table per case (or JSON).
 
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { abortOnSignals, listOf, wholeNumber } from '../bench-cli';
 import {
   CASES,
   type CaseName,
@@ -15,23 +16,6 @@ import { formatTable } from './report';
 import { type Measurement, measure } from './runner';
 import { TARGETS, type TargetName } from './targets';
 import { MAX_ROUTES } from './workload';
-
-function wholeNumber(min: number, max: number) {
-  return (text: string): number => {
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max)
-      throw new InvalidArgumentError(`"${text}" is not a whole number in ${min}..${max}`);
-    return value;
-  };
-}
-
-function targetList(text: string): TargetName[] {
-  const names = text.split(',').map((name) => name.trim());
-  for (const name of names)
-    if (!(TARGETS as readonly string[]).includes(name))
-      throw new InvalidArgumentError(`"${name}" is not a target (${TARGETS.join(', ')})`);
-  return names as TargetName[];
-}
 
 interface Options {
   case?: CaseName;
@@ -50,15 +34,13 @@ GoBGP's routes are capped at ${GOBGP_MAX_DELIVERIES.toLocaleString('en-US')} ÷ 
     )
     .addOption(new Option('--case <name>', 'run one case (default: all)').choices(CASES))
     .option('--routes <n>', 'routes per case (default: 1,000,000; rr 100,000)', wholeNumber(1, MAX_ROUTES))
-    .option('--targets <list>', 'comma-separated targets', targetList, [...TARGETS])
+    .option('--targets <list>', 'comma-separated targets', listOf('target', TARGETS), [...TARGETS])
     .option('--rr-clients <n>', 'monitor sessions in the rr case', wholeNumber(1, 240), DEFAULT_RR_CLIENTS)
     .option('--json', 'print the measurements as JSON')
     .parse();
   const options = program.opts<Options>();
 
-  const abort = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => abort.abort(new Error(`interrupted by ${signal}`)));
+  const aborted = abortOnSignals();
 
   const results: Measurement[] = [];
   for (const name of options.case ? [options.case] : CASES) {
@@ -66,7 +48,7 @@ GoBGP's routes are capped at ${GOBGP_MAX_DELIVERIES.toLocaleString('en-US')} ÷ 
     const measured: Measurement[] = [];
     for (const target of options.targets) {
       process.stderr.write(`${name}: ${target} …\n`);
-      measured.push(await measure(target, settings, abort.signal));
+      measured.push(await measure(target, settings, aborted));
     }
     results.push(...measured);
     if (!options.json) {

@@ -1,4 +1,4 @@
-import { decodeResource, encodeResource } from './codec';
+import { decodeResource, decodeResources, encodeResource } from './codec';
 import { ResourceValidationError } from './errors';
 import { doc } from './testing';
 import { validateResource } from './validate';
@@ -52,5 +52,23 @@ describe('store encoding', () => {
     expect(() => decodeResource(JSON.stringify(doc('IPPool', { cidr: 'x' })))).toThrow(
       'datastore: document 1 (IPPool test): spec.cidr: "x" is not a CIDR (expected address/prefix-length)',
     );
+  });
+});
+
+describe('decodeResources', () => {
+  it('keeps the values that decode, in order, and hands each corrupt one to onCorrupt', () => {
+    const pool = validateResource(doc('IPPool', { cidr: '10.244.0.0/16' }, { name: 'pods' }));
+    const corrupt: Array<[string, string]> = [];
+    const decoded = decodeResources(
+      [
+        ['/a', encodeResource(pool)],
+        ['/b', '{not json'],
+        ['/c', JSON.stringify(doc('IPPool', { cidr: 'nonsense' }))],
+      ],
+      (key, error) => corrupt.push([key, error.message]),
+    );
+    expect(decoded.map((r) => r.metadata.name)).toEqual(['pods']);
+    expect(corrupt.map(([key]) => key)).toEqual(['/b', '/c']);
+    expect(corrupt[0]![1]).toContain('invalid JSON');
   });
 });

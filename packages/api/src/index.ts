@@ -67,5 +67,5 @@ export { type Selector, SelectorSyntaxError } from './selector/ast';
 export { selectorMatches } from './selector/evaluate';
 export { parseSelector } from './selector/parse';
 export { selectorToString } from './selector/print';
-export { testBgpConfiguration, testNode, testPeer, testPool } from './test-resources';
+export { testBgpConfiguration, testNode, testPeer, testPool, writeResource } from './test-resources';
 export { validateResource } from './validate';

@@ -1,5 +1,6 @@
 // @margay/bgp — margay's BGP-4 speaker: wire codec (packet), routing table (table), FSM and sessions, daemon (server, config, api, cli), FIB sync.
 
+export { type JsonLogger, jsonLogger, type LogFields, type Logger, silentLogger } from '@margay/log';
 // The daemon (margay-bgpd): configuration, server, management API.
 export { BgpApiClient, BgpApiError, type ClientOptions } from './api/client';
 export type { ApiEvent, ApiPeer, ApiRefreshRequest, ApiRibEntry, ApiRibFilter } from './api/messages';
@@ -15,7 +16,6 @@ export {
   type UntilSignalledOptions,
   untilSignalled,
 } from './cli/daemon-cli';
-export { type JsonLogger, jsonLogger } from './cli/json-logger';
 export { loadConfig, parseConfig } from './config/load';
 export {
   ConfigError,
@@ -158,7 +158,6 @@ export {
   resolvePeerConfig,
 } from './session/config';
 export { BgpListener, type ListenerOptions } from './session/listener';
-export { type LogFields, type Logger, silentLogger } from './session/logger';
 export { type LocalSide, type NegotiatedSession, type Negotiation, negotiate } from './session/negotiate';
 export {
   BgpPeer,

@@ -40,7 +40,7 @@ test('flags with their defaults; the node name falls back to NODENAME', () => {
 
 test.each([
   [[], '--config-file is required'],
-  [['--config-file=/c', '--kernel-routes=maybe'], '--kernel-routes "maybe" is not on or off'],
+  [['--config-file=/c', '--kernel-routes=maybe'], '--kernel-routes "maybe" is not one of on, off'],
   [['--config-file=/c', '--log-level=loud'], '--log-level "loud" is not one of debug, info, warn, error'],
   [['--config-file=/c', '--frobnicate'], "Unknown option '--frobnicate'"],
 ])('bad flags %j: %s', (argv, message) => {
@@ -67,7 +67,7 @@ test('--help prints the usage and exits 0', async () => {
 test('bad flags exit 2 naming the flag, and a template directory that does not load too', async () => {
   const first = io();
   expect(await main(['--kernel-routes=x', '--config-file=/c'], first.io, {})).toBe(EXIT_USAGE);
-  expect(first.out.stderr).toContain('margay-confd: --kernel-routes "x" is not on or off');
+  expect(first.out.stderr).toContain('margay-confd: --kernel-routes "x" is not one of on, off');
   const second = io();
   expect(await main(['--config-file=/c', '--templates=/nonexistent-margay'], second.io, {})).toBe(EXIT_USAGE);
   expect(second.out.stderr).toContain('templates directory /nonexistent-margay');

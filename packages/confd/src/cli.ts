@@ -4,14 +4,22 @@
 
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
-import { jsonLogger, type LogLevel } from '@margay/bgp';
+import {
+  EXIT_ERROR,
+  EXIT_OK,
+  EXIT_USAGE,
+  type Io,
+  jsonLogger,
+  LOG_LEVELS,
+  type LogLevel,
+  oneOf,
+  untilSignalled,
+} from '@margay/bgp';
 import { EtcdDatastore, etcdConfigFromEnv } from '@margay/datastore';
 import { Confd, type ConfdOptions } from './confd';
 import { defaultTemplateDir, loadTemplates, MAIN_TEMPLATE } from './render';
 
-export const EXIT_OK = 0;
-export const EXIT_ERROR = 1;
-export const EXIT_USAGE = 2;
+export { EXIT_ERROR, EXIT_OK, EXIT_USAGE };
 
 const USAGE = `Usage: margay-confd --config-file PATH [options]
 
@@ -35,8 +43,6 @@ Options:
 
 The datastore is etcd: ETCD_ENDPOINTS, ETCD_CA_CERT_FILE, ETCD_CERT_FILE, ETCD_KEY_FILE.
 `;
-
-const LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error'] satisfies LogLevel[];
 
 export interface ConfdFlags {
   readonly nodeName: string;
@@ -70,14 +76,8 @@ export function parseConfdFlags(argv: readonly string[], env: NodeJS.ProcessEnv)
   if (values.help) return 'help';
   const configFile = values['config-file'];
   if (!configFile) throw new Error('--config-file is required');
-  const kernelRoutes = values['kernel-routes'];
-  if (kernelRoutes !== 'on' && kernelRoutes !== 'off') {
-    throw new Error(`--kernel-routes ${JSON.stringify(kernelRoutes)} is not on or off`);
-  }
-  const logLevel = values['log-level'];
-  if (!LEVELS.includes(logLevel)) {
-    throw new Error(`--log-level ${JSON.stringify(logLevel)} is not one of ${LEVELS.join(', ')}`);
-  }
+  const kernelRoutes = oneOf('--kernel-routes', values['kernel-routes'], ['on', 'off']);
+  const logLevel = oneOf('--log-level', values['log-level'], LOG_LEVELS);
   const nodeName = values['node-name'] || env['NODENAME'] || hostname();
   return {
     nodeName,
@@ -87,13 +87,8 @@ export function parseConfdFlags(argv: readonly string[], env: NodeJS.ProcessEnv)
     secretsDir: values['secrets-dir'],
     kernelRoutes: kernelRoutes === 'on',
     once: values.once,
-    logLevel: logLevel as LogLevel,
+    logLevel,
   };
-}
-
-interface Io {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
 }
 
 /** Resolves with the exit code: after SIGTERM/SIGINT, after --once, or at once for --help and bad flags. */
@@ -140,24 +135,10 @@ export async function main(argv: readonly string[], io: Io, env: NodeJS.ProcessE
   }
   const confd = Confd.start({ ...options, store });
   logger.info('watching the datastore', { node: flags.nodeName, configFile: flags.configFile });
-  return new Promise((resolve) => {
-    const shutdown = (signal: NodeJS.Signals) => {
-      logger.info('shutting down; BIRD keeps running on its current configuration', { signal });
-      process.off('SIGTERM', shutdown);
-      process.off('SIGINT', shutdown);
-      confd
-        .close()
-        .finally(() => store.close())
-        .then(
-          () => resolve(EXIT_OK),
-          (error: Error) => {
-            logger.error('shutdown failed', { error: error.message });
-            resolve(EXIT_ERROR);
-          },
-        );
-    };
-    process.on('SIGTERM', shutdown);
-    process.on('SIGINT', shutdown);
+  return untilSignalled({
+    logger,
+    shuttingDown: 'shutting down; BIRD keeps running on its current configuration',
+    stop: () => confd.close().finally(() => store.close()),
   });
 }
 

@@ -8,13 +8,12 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  encodeResource,
   type Resource,
-  resourceKey,
   testBgpConfiguration,
   testNode,
   testPeer,
   testPool,
+  writeResource,
 } from '@margay/api';
 import { FsmState } from '@margay/bgp';
 import { EtcdDatastore } from '@margay/datastore';
@@ -87,9 +86,7 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function write(resource: Resource): Promise<void> {
-  await harness!.store.put(resourceKey(resource.kind, resource.metadata.name), encodeResource(resource));
-}
+const write = (resource: Resource) => writeResource(harness!.store, resource);
 
 /** The cluster: n1 runs BIRD, the others are only Node resources unless a test starts them. */
 async function writeCluster(nodes: number): Promise<void> {

@@ -4,13 +4,13 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  encodeResource,
   type Resource,
   resourceKey,
   testBgpConfiguration,
   testNode,
   testPeer,
   testPool,
+  writeResource,
 } from '@margay/api';
 import { MemoryDatastore } from '@margay/datastore';
 import { makeTempDir, removeTempDir, waitFor } from '@margay/testkit';
@@ -57,9 +57,7 @@ afterEach(async () => {
   removeTempDir(dir);
 });
 
-async function write(resource: Resource): Promise<void> {
-  await store.put(resourceKey(resource.kind, resource.metadata.name), encodeResource(resource));
-}
+const write = (resource: Resource) => writeResource(store, resource);
 
 function options(over: Partial<ConfdOptions> = {}): ConfdOptions {
   return {

@@ -85,7 +85,8 @@ export class Confd {
         prefixes: inputPrefixes(options),
         debounceMs: options.debounceMs ?? 100,
         onChanged: () => confd.queueApply(),
-        onError: (prefix, error) => confd.log.error('datastore watch stopped', { prefix, error: error.message }),
+        onError: (prefix, error) =>
+          confd.log.error('datastore watch stopped', { prefix, error: error.message }),
       }),
     );
   }
@@ -206,7 +207,9 @@ export class Confd {
       configurations: this.decoded<BGPConfiguration>('BGPConfiguration'),
       peers: this.decoded<BGPPeer>('BGPPeer'),
       pools: this.decoded<IPPool>('IPPool'),
-      affineBlocks: [...affinities].flatMap(([key, value]) => (isConfirmedAffinity(value) ? [cidrOfKey(key)] : [])),
+      affineBlocks: [...affinities].flatMap(([key, value]) =>
+        isConfirmedAffinity(value) ? [cidrOfKey(key)] : [],
+      ),
       secrets,
     };
   }
@@ -275,4 +278,3 @@ export async function readSecrets(dir: string | undefined): Promise<Map<string, 
   }
   return secrets;
 }
-

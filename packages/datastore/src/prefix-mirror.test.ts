@@ -26,7 +26,8 @@ describe('PrefixMirror', () => {
       store,
       prefixes: ['/a/', '/b/'],
       debounceMs: 20,
-      onChanged: () => changes.push({ a: [...watching.values('/a/').keys()], b: [...watching.values('/b/').keys()] }),
+      onChanged: () =>
+        changes.push({ a: [...watching.values('/a/').keys()], b: [...watching.values('/b/').keys()] }),
       onPut: (kv) => puts.push(kv),
     });
     mirror = watching;
@@ -47,7 +48,12 @@ describe('PrefixMirror', () => {
   it('reports nothing before every prefix is in sync, even when touched', async () => {
     let changed = 0;
     const never = { watch: () => ({ close: async () => {} }) };
-    mirror = PrefixMirror.watch({ store: never, prefixes: ['/a/'], debounceMs: 1, onChanged: () => changed++ });
+    mirror = PrefixMirror.watch({
+      store: never,
+      prefixes: ['/a/'],
+      debounceMs: 1,
+      onChanged: () => changed++,
+    });
     mirror.touch();
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(mirror.inSync).toBe(false);
@@ -56,7 +62,12 @@ describe('PrefixMirror', () => {
 
   it('touch() reports again without a change in the store', async () => {
     let changed = 0;
-    const watching = PrefixMirror.watch({ store, prefixes: ['/a/'], debounceMs: 5, onChanged: () => changed++ });
+    const watching = PrefixMirror.watch({
+      store,
+      prefixes: ['/a/'],
+      debounceMs: 5,
+      onChanged: () => changed++,
+    });
     mirror = watching;
     await waitFor('the first snapshot', () => changed === 1, 5_000);
     watching.touch();

@@ -91,6 +91,11 @@ export interface WatchOptions {
   onEvent(event: WatchEvent): void;
   /** Called if the watch stops for good (handler error, or the datastore was closed). */
   onError?(error: Error): void;
+  /**
+   * Called when listing the prefix failed (the store unreachable, a response too large); the
+   * watch keeps retrying with backoff, so without this a watch that never gets in sync is silent.
+   */
+  onListError?(error: Error): void;
 }
 
 export interface Watch {

@@ -34,11 +34,13 @@ class ScriptedBackend implements WatchBackend {
 function syncer(backend: WatchBackend) {
   const events: WatchEvent[] = [];
   const errors: Error[] = [];
+  const listErrors: Error[] = [];
   const watch = new WatchSyncer(backend, '/p/', {
     onEvent: (event) => events.push(event),
     onError: (error) => errors.push(error),
+    onListError: (error) => listErrors.push(error),
   });
-  return { watch, events, errors };
+  return { watch, events, errors, listErrors };
 }
 
 test('after a resync only real changes are delivered: replays and stale deletes are dropped', async () => {
@@ -77,15 +79,36 @@ test('after a resync only real changes are delivered: replays and stale deletes 
   }
 });
 
-test('an unreachable store is listed again until it answers', async () => {
+test('an unreachable store is listed again until it answers, and every failed listing is reported', async () => {
   const backend = new ScriptedBackend();
-  backend.listings.push(new Error('unreachable'), new Error('unreachable'), { items: [], revision: 7 });
-  const { watch, events } = syncer(backend);
+  backend.listings.push(new Error('unreachable 1'), new Error('unreachable 2'), { items: [], revision: 7 });
+  const { watch, events, errors, listErrors } = syncer(backend);
   try {
     await waitFor('in-sync', () => events.length === 1);
     expect(events).toEqual([{ type: 'in-sync', revision: 7 }]);
     expect(backend.listCalls).toBe(3);
     expect(backend.watches.map((w) => w.revision)).toEqual([8]);
+    expect(listErrors.map((error) => error.message)).toEqual(['unreachable 1', 'unreachable 2']);
+    // The watch retried rather than stopping.
+    expect(errors).toEqual([]);
+  } finally {
+    await watch.close();
+  }
+});
+
+test('a list error reporter that throws does not stop the retries', async () => {
+  const backend = new ScriptedBackend();
+  backend.listings.push(new Error('unreachable'), { items: [], revision: 3 });
+  const events: WatchEvent[] = [];
+  const watch = new WatchSyncer(backend, '/p/', {
+    onEvent: (event) => events.push(event),
+    onListError: () => {
+      throw new Error('reporter broke');
+    },
+  });
+  try {
+    await waitFor('in-sync', () => events.length === 1);
+    expect(events).toEqual([{ type: 'in-sync', revision: 3 }]);
   } finally {
     await watch.close();
   }

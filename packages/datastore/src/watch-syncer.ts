@@ -69,7 +69,9 @@ export class WatchSyncer implements Watch {
       let listing: ListResult;
       try {
         listing = await this.backend.list(this.prefix);
-      } catch {
+      } catch (error) {
+        if (this.stopped) return;
+        this.reportListError(asError(error));
         await this.pause(this.backoff.next());
         continue;
       }
@@ -82,6 +84,14 @@ export class WatchSyncer implements Watch {
       if (this.stopped) return;
       this.emit({ type: 'resync', reason });
       await this.pause(this.backoff.next());
+    }
+  }
+
+  private reportListError(error: Error): void {
+    try {
+      this.options.onListError?.(error);
+    } catch {
+      // A failing reporter must not stop the retries it reports on.
     }
   }
 

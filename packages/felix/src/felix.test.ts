@@ -87,6 +87,31 @@ describe('Felix', () => {
     expect(runner.batches()).toHaveLength(2);
   });
 
+  test('a watch whose listing fails says so, with the prefix and the error, each time', async () => {
+    const runner = new RecordingRunner(kernel);
+    const datastore = new ScriptedWatches();
+    const warnings: string[] = [];
+    const felix = new Felix({
+      datastore,
+      nodeName: 'node-a',
+      runner,
+      log: { info: () => {}, warn: (message) => warnings.push(message) },
+    });
+    await felix.start();
+    try {
+      const endpoints = datastore.handlers.get(ENDPOINTS);
+      endpoints?.onListError?.(new Error('etcd at 127.0.0.1:1: message larger than max'));
+      endpoints?.onListError?.(new Error('etcd at 127.0.0.1:1: unavailable'));
+      expect(warnings).toEqual([
+        `felix endpoints watch: listing ${ENDPOINTS} failed, retrying: etcd at 127.0.0.1:1: message larger than max`,
+        `felix endpoints watch: listing ${ENDPOINTS} failed, retrying: etcd at 127.0.0.1:1: unavailable`,
+      ]);
+      expect(felix.inSync).toBe(false);
+    } finally {
+      await felix.stop();
+    }
+  });
+
   test('rejects a bad node name and a second start', async () => {
     const runner = new RecordingRunner(kernel);
     expect(() => new Felix({ datastore: new ScriptedWatches(), nodeName: 'Node A', runner })).toThrow(

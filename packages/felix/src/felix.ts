@@ -224,6 +224,11 @@ export class Felix {
       onEvent,
       // The last known state stays programmed (fail static).
       onError: (error) => this.log.warn(`felix ${source} watch stopped: ${error.message}`),
+      // Retried with backoff; said every time, or a felix that never gets in sync says nothing.
+      onListError: (error) =>
+        this.log.warn(`felix ${source} watch: listing ${prefix} failed, retrying: ${error.message}`, {
+          prefix,
+        }),
     });
   }
 

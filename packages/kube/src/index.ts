@@ -3,7 +3,6 @@
 
 export type { KubeNamespace, KubeNetworkPolicy, KubeNode, KubeObject, KubePod } from './kube-objects';
 export { KubeSync, type KubeSyncOptions } from './kube-sync';
-export { jsonLogger, type Logger, silentLogger } from './logger';
 export {
   endpointForPod,
   isManaged,

@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { API_VERSION, decodeResource, K8S_POLICY_NAME_PREFIX, type Resource, resourceKey } from '@margay/api';
 import { EtcdDatastore } from '@margay/datastore';
 import { Ipam } from '@margay/ipam';
+import type { Logger } from '@margay/log';
 import { EtcdServer, requireCommand, waitFor } from '@margay/testkit';
 import { KubeSync } from './kube-sync';
-import type { Logger } from './logger';
 import { MANAGED_BY, MANAGED_BY_ANNOTATION } from './mapping';
 import { type FakeApiServerOptions, FakeKubeApiServer } from './testing/api-server';
 import {

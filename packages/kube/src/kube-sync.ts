@@ -6,8 +6,8 @@ import { CoreV1Api, type KubeConfig, NetworkingV1Api } from '@kubernetes/client-
 import { decodeResource, isKind, resourcePrefix } from '@margay/api';
 import type { Datastore, Watch, WatchEvent } from '@margay/datastore';
 import { Ipam } from '@margay/ipam';
+import { type Logger, silentLogger } from '@margay/log';
 import type { KubeNamespace, KubeNetworkPolicy, KubeNode, KubePod } from './kube-objects';
-import { type Logger, silentLogger } from './logger';
 import { KUBERNETES_ORCHESTRATOR, kubeNameOf } from './mapping';
 import { namespaceSync } from './namespace-sync';
 import { nodeSync } from './node-sync';

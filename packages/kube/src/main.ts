@@ -5,8 +5,8 @@
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { EtcdDatastore, etcdConfigFromEnv } from '@margay/datastore';
+import { jsonLogger, type Logger } from '@margay/log';
 import { KubeSync } from './kube-sync';
-import { jsonLogger, type Logger } from './logger';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
@@ -59,7 +59,7 @@ export async function runKubeControllers(options: RunOptions): Promise<number> {
     print(USAGE);
     return EXIT_OK;
   }
-  const log = options.logger ?? jsonLogger({ debug: values.debug === true });
+  const log = options.logger ?? jsonLogger(process.stderr, values.debug === true ? 'debug' : 'info');
   const kubeConfig = new KubeConfig();
   let store: EtcdDatastore;
   try {

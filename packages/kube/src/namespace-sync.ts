@@ -3,8 +3,8 @@
 import type { CoreV1Api, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { isKind, resourceKey } from '@margay/api';
 import type { Datastore } from '@margay/datastore';
+import type { Logger } from '@margay/log';
 import { type KubeNamespace, nameOf } from './kube-objects';
-import type { Logger } from './logger';
 import { isManaged, NAMESPACE_PROFILE_PREFIX, namespaceProfileName, profileFromNamespace } from './mapping';
 import { deleteKeyIf, listResources, reconcileKey } from './store';
 import type { KindSync } from './sync-loop';

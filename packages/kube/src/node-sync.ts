@@ -6,8 +6,8 @@ import type { CoreV1Api, KubernetesListObject, KubernetesObject } from '@kuberne
 import { isKind, type Node } from '@margay/api';
 import type { Datastore } from '@margay/datastore';
 import type { Ipam } from '@margay/ipam';
+import type { Logger } from '@margay/log';
 import { type KubeNode, nameOf } from './kube-objects';
-import type { Logger } from './logger';
 import { isNodeOf, kubeNameOf, nodeWithKubeLabels } from './mapping';
 import { deleteKeyIf, listResources, reconcileKey, type StoredResource } from './store';
 import type { KindSync } from './sync-loop';

@@ -5,8 +5,8 @@
 import type { CoreV1Api, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { isKind, type WorkloadEndpoint } from '@margay/api';
 import type { Datastore } from '@margay/datastore';
+import type { Logger } from '@margay/log';
 import { type KubePod, nameOf, namespaceOf } from './kube-objects';
-import type { Logger } from './logger';
 import { endpointForPod, isEndpointOfPod, isHostNetworked } from './mapping';
 import { listResources, reconcileKey } from './store';
 import type { KindSync } from './sync-loop';

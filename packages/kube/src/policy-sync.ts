@@ -3,9 +3,9 @@
 import type { KubernetesListObject, KubernetesObject, NetworkingV1Api } from '@kubernetes/client-node';
 import { isKind, K8S_POLICY_NAME_PREFIX, resourceKey } from '@margay/api';
 import type { Datastore } from '@margay/datastore';
+import type { Logger } from '@margay/log';
 import type { KubeNetworkPolicy } from './kube-objects';
 import { nameOf, namespaceOf } from './kube-objects';
-import type { Logger } from './logger';
 import { isManaged, policyFromKube } from './mapping';
 import { deleteKeyIf, listResources, reconcileKey } from './store';
 import type { KindSync } from './sync-loop';

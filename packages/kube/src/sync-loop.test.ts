@@ -3,9 +3,9 @@
 
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { DatastoreUnavailableError } from '@margay/datastore';
+import { silentLogger } from '@margay/log';
 import { waitFor } from '@margay/testkit';
 import type { KubeNamespace } from './kube-objects';
-import { silentLogger } from './logger';
 import { type KindSync, SyncLoop } from './sync-loop';
 import { FakeKubeApiServer } from './testing/api-server';
 import { kubeNamespace } from './testing/fixtures';

@@ -11,8 +11,8 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { ConflictError, DatastoreUnavailableError } from '@margay/datastore';
+import type { Logger } from '@margay/log';
 import type { KubeObject } from './kube-objects';
-import type { Logger } from './logger';
 
 export interface KindSync<T extends KubeObject> {
   /** Kubernetes kind, for logs. */

@@ -3,19 +3,12 @@
 // and no speaker is ever replaced.
 
 import { randomInt } from 'node:crypto';
-import {
-  encodeResource,
-  type Resource,
-  resourceKey,
-  testBgpConfiguration,
-  testNode,
-  testPool,
-} from '@margay/api';
+import { resourceKey, testBgpConfiguration, testNode, testPool, writeResource } from '@margay/api';
 import { type BgpServer, FsmState } from '@margay/bgp';
-import { EtcdDatastore } from '@margay/datastore';
 import { Ipam } from '@margay/ipam';
-import { EtcdServer, freePort, requireCommand, waitFor } from '@margay/testkit';
+import { freePort, waitFor } from '@margay/testkit';
 import { BgpAgent } from './bgp-agent';
+import { TestEtcd } from './etcd.fixture';
 
 jest.setTimeout(90_000);
 
@@ -23,35 +16,24 @@ jest.setTimeout(90_000);
 const subnet = `127.${randomInt(1, 255)}.${randomInt(1, 255)}`;
 const address = (n: number) => `${subnet}.${n}`;
 
-let etcd: EtcdServer | undefined;
-const stores: EtcdDatastore[] = [];
+let etcd: TestEtcd | undefined;
 const agents: BgpAgent[] = [];
 
 beforeAll(async () => {
-  requireCommand('etcd', 'etcd-server');
-  etcd = await EtcdServer.start();
+  etcd = await TestEtcd.start();
 }, 60_000);
 
 afterAll(async () => {
   await Promise.all(agents.map((agent) => agent.close()));
-  await Promise.all(stores.map((store) => store.close()));
   await etcd?.stop();
 });
 
-function newStore(): EtcdDatastore {
-  const store = new EtcdDatastore({ endpoints: etcd!.endpoints });
-  stores.push(store);
-  return store;
-}
+const newStore = () => etcd!.newStore();
 
 function startAgent(nodeName: string): BgpAgent {
   const agent = BgpAgent.start({ store: newStore(), nodeName });
   agents.push(agent);
   return agent;
-}
-
-async function write(store: EtcdDatastore, resource: Resource): Promise<void> {
-  await store.put(resourceKey(resource.kind, resource.metadata.name), encodeResource(resource));
 }
 
 const serverOf = (agent: BgpAgent): BgpServer => {
@@ -65,10 +47,10 @@ const established = (agent: BgpAgent, n: number) => sessionTo(agent, n)?.state =
 test('sessions and routes follow what is written to etcd, without restarting any speaker', async () => {
   const admin = newStore();
   const port = await freePort(address(1));
-  await write(admin, testBgpConfiguration('default', { bindMode: 'NodeIP', listenPort: port }));
-  await write(admin, testPool('pods', '10.244.0.0/16'));
-  await write(admin, testNode('n1', { ipv4Address: `${address(1)}/8` }));
-  await write(admin, testNode('n2', { ipv4Address: `${address(2)}/8` }));
+  await writeResource(admin, testBgpConfiguration('default', { bindMode: 'NodeIP', listenPort: port }));
+  await writeResource(admin, testPool('pods', '10.244.0.0/16'));
+  await writeResource(admin, testNode('n1', { ipv4Address: `${address(1)}/8` }));
+  await writeResource(admin, testNode('n2', { ipv4Address: `${address(2)}/8` }));
 
   const [a1, a2] = [startAgent('n1'), startAgent('n2')];
   // Until the n1–n2 mesh session is up on both sides.
@@ -78,7 +60,7 @@ test('sessions and routes follow what is written to etcd, without restarting any
 
   // A new node: both old nodes add a session to it.
   const a3 = startAgent('n3');
-  await write(admin, testNode('n3', { ipv4Address: `${address(3)}/8` }));
+  await writeResource(admin, testNode('n3', { ipv4Address: `${address(3)}/8` }));
   // Until n3 is meshed with n1 and n2.
   await waitFor(
     'sessions to the new node n3',

@@ -92,7 +92,10 @@ export class BgpAgent {
     });
     this.mirror = PrefixMirror.watch({
       store: options.store,
-      prefixes: [...RESOURCE_KINDS.map((kind) => resourcePrefix(kind)), ipamKeys.affinities(options.nodeName)],
+      prefixes: [
+        ...RESOURCE_KINDS.map((kind) => resourcePrefix(kind)),
+        ipamKeys.affinities(options.nodeName),
+      ],
       debounceMs: options.debounceMs ?? 10,
       onChanged: () => this.queueApply(),
       onPut: (kv) => this.onPut(kv.key, kv.modRevision),
@@ -235,8 +238,8 @@ export class BgpAgent {
       configurations: this.decoded<BGPConfiguration>('BGPConfiguration'),
       peers: this.decoded<BGPPeer>('BGPPeer'),
       pools: this.decoded<IPPool>('IPPool'),
-      affineBlocks: [...this.mirror.values(ipamKeys.affinities(this.options.nodeName))].flatMap(([key, value]) =>
-        isConfirmedAffinity(value) ? [cidrOfKey(key)] : [],
+      affineBlocks: [...this.mirror.values(ipamKeys.affinities(this.options.nodeName))].flatMap(
+        ([key, value]) => (isConfirmedAffinity(value) ? [cidrOfKey(key)] : []),
       ),
     };
   }

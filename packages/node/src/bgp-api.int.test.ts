@@ -2,59 +2,41 @@
 // sessions: peers carry their types, and the API follows the speaker when it has to be replaced.
 
 import { randomInt } from 'node:crypto';
-import {
-  encodeResource,
-  type Resource,
-  resourceKey,
-  testBgpConfiguration,
-  testNode,
-  testPool,
-} from '@margay/api';
+import { testBgpConfiguration, testNode, testPool, writeResource } from '@margay/api';
 import { BgpApiClient } from '@margay/bgp';
-import { EtcdDatastore } from '@margay/datastore';
-import { EtcdServer, freePort, requireCommand, waitFor } from '@margay/testkit';
+import { freePort, waitFor } from '@margay/testkit';
 import { BgpAgent } from './bgp-agent';
+import { TestEtcd } from './etcd.fixture';
 
 jest.setTimeout(90_000);
 
 const subnet = `127.${randomInt(1, 255)}.${randomInt(1, 255)}`;
 const address = (n: number) => `${subnet}.${n}`;
 
-let etcd: EtcdServer | undefined;
-const stores: EtcdDatastore[] = [];
+let etcd: TestEtcd | undefined;
 const agents: BgpAgent[] = [];
 const clients: BgpApiClient[] = [];
 
 beforeAll(async () => {
-  requireCommand('etcd', 'etcd-server');
-  etcd = await EtcdServer.start();
+  etcd = await TestEtcd.start();
 }, 60_000);
 
 afterAll(async () => {
   for (const client of clients) client.close();
   await Promise.all(agents.map((agent) => agent.close()));
-  await Promise.all(stores.map((store) => store.close()));
   await etcd?.stop();
 });
 
-function newStore(): EtcdDatastore {
-  const store = new EtcdDatastore({ endpoints: etcd!.endpoints });
-  stores.push(store);
-  return store;
-}
-
-async function write(store: EtcdDatastore, resource: Resource): Promise<void> {
-  await store.put(resourceKey(resource.kind, resource.metadata.name), encodeResource(resource));
-}
+const newStore = () => etcd!.newStore();
 
 test('the API lists mesh peers by type, and survives a speaker restart', async () => {
   const admin = newStore();
   const port = await freePort(address(1));
   const apiAddress = `${address(1)}:${await freePort(address(1))}`;
-  await write(admin, testBgpConfiguration('default', { bindMode: 'NodeIP', listenPort: port }));
-  await write(admin, testPool('pods', '10.244.0.0/16'));
-  await write(admin, testNode('n1', { ipv4Address: `${address(1)}/8` }));
-  await write(admin, testNode('n2', { ipv4Address: `${address(2)}/8` }));
+  await writeResource(admin, testBgpConfiguration('default', { bindMode: 'NodeIP', listenPort: port }));
+  await writeResource(admin, testPool('pods', '10.244.0.0/16'));
+  await writeResource(admin, testNode('n1', { ipv4Address: `${address(1)}/8` }));
+  await writeResource(admin, testNode('n2', { ipv4Address: `${address(2)}/8` }));
   const a1 = BgpAgent.start({ store: newStore(), nodeName: 'n1', apiAddress });
   agents.push(a1);
   agents.push(BgpAgent.start({ store: newStore(), nodeName: 'n2' }));
@@ -72,7 +54,7 @@ test('the API lists mesh peers by type, and survives a speaker restart', async (
 
   // A new AS for n1 cannot be reloaded: the agent replaces the speaker, and the API moves with it.
   const first = a1.server;
-  await write(admin, testNode('n1', { ipv4Address: `${address(1)}/8`, asNumber: 65010 }));
+  await writeResource(admin, testNode('n1', { ipv4Address: `${address(1)}/8`, asNumber: 65010 }));
   await waitFor('a new speaker on n1', () => a1.server !== null && a1.server !== first);
   await waitFor('the API of the new speaker', async () => {
     const peers = await client.listPeers().catch(() => []);

@@ -6,19 +6,19 @@ import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  encodeResource,
   type Resource,
-  resourceKey,
   testBgpConfiguration,
   testNode,
   testPeer,
   testPool,
+  writeResource,
 } from '@margay/api';
 import { ProcessRunner } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
 import {
   EtcdServer,
   freePort,
+  isAlive,
   makeTempDir,
   removeTempDir,
   requireCommand,
@@ -43,16 +43,6 @@ afterEach(async () => {
   if (dir) removeTempDir(dir);
 });
 
-const isRunning = (pid: number | undefined) => {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 test('BIRD on confd’s first render, reconfigured from etcd, restarted when killed, stopped gracefully', async () => {
   requireRoot('BIRD 2 with its device and kernel protocols');
   requireCommand('bird', 'bird2');
@@ -64,7 +54,7 @@ test('BIRD on confd’s first render, reconfigured from etcd, restarted when kil
   dir = makeTempDir('bird-supervisor');
 
   const subnet = `127.${randomInt(1, 255)}.${randomInt(1, 255)}`;
-  const write = (r: Resource) => store!.put(resourceKey(r.kind, r.metadata.name), encodeResource(r));
+  const write = (r: Resource) => writeResource(store!, r);
   const port = await freePort(`${subnet}.1`);
   await write(testBgpConfiguration('default', { bindMode: 'NodeIP', listenPort: port }));
   await write(testPool('pods', `10.${randomInt(1, 255)}.0.0/16`));
@@ -89,7 +79,7 @@ test('BIRD on confd’s first render, reconfigured from etcd, restarted when kil
     return status.birdUp && status.confdOk && status.protocols.some((p) => p.name === mesh(2));
   });
   const firstPid = supervisor.status().pids.bird;
-  expect(isRunning(firstPid)).toBe(true);
+  expect(isAlive(firstPid)).toBe(true);
 
   // A new node reaches BIRD through confd's watch: same BIRD.
   await write(testNode('n3', { ipv4Address: `${subnet}.3/8` }));
@@ -117,7 +107,7 @@ test('BIRD on confd’s first render, reconfigured from etcd, restarted when kil
 
   const confdPid = supervisor.status().pids.confd;
   await supervisor.stop();
-  expect(isRunning(secondPid)).toBe(false);
-  expect(isRunning(confdPid)).toBe(false);
+  expect(isAlive(secondPid)).toBe(false);
+  expect(isAlive(confdPid)).toBe(false);
   expect(supervisor.status().restarts.bird).toBe(1); // stopping is not a crash
 });

@@ -4,14 +4,7 @@
 
 import { randomInt } from 'node:crypto';
 import { connect } from 'node:net';
-import {
-  encodeResource,
-  type Resource,
-  resourceKey,
-  resourcePrefix,
-  testBgpConfiguration,
-  testNode,
-} from '@margay/api';
+import { resourceKey, resourcePrefix, testBgpConfiguration, testNode, writeResource } from '@margay/api';
 import { type BgpServer, FsmState, type LogFields, type Logger } from '@margay/bgp';
 import { MemoryDatastore, type PutOptions } from '@margay/datastore';
 import { freePort, waitFor } from '@margay/testkit';
@@ -31,17 +24,13 @@ afterEach(async () => {
   await Promise.all(stores.splice(0).map((store) => store.close()));
 });
 
-async function write(store: MemoryDatastore, resource: Resource): Promise<void> {
-  await store.put(resourceKey(resource.kind, resource.metadata.name), encodeResource(resource));
-}
-
 /** A store with the cluster's BGPConfiguration (each speaker on its own address, one port). */
 async function clusterStore(
   store = new MemoryDatastore(),
 ): Promise<{ store: MemoryDatastore; port: number }> {
   stores.push(store);
   const port = await freePort(address(1));
-  await write(store, testBgpConfiguration('default', { bindMode: 'NodeIP', listenPort: port }));
+  await writeResource(store, testBgpConfiguration('default', { bindMode: 'NodeIP', listenPort: port }));
   return { store, port };
 }
 
@@ -81,7 +70,7 @@ const peerOf = (agent: BgpAgent, n: number) =>
 
 test('the speaker listens, with the existing nodes as peers, before the Node is written', async () => {
   const { store, port } = await clusterStore();
-  await write(store, testNode('n1', { ipv4Address: `${address(1)}/8` }));
+  await writeResource(store, testNode('n1', { ipv4Address: `${address(1)}/8` }));
   const order: string[] = [];
   const watch = store.watch(resourcePrefix('Node'), {
     onEvent: (event) => {
@@ -108,10 +97,10 @@ test('the speaker listens, with the existing nodes as peers, before the Node is 
 
 test('the first speaker is kept once its registration is seen, and takes later changes', async () => {
   const { store } = await clusterStore();
-  await write(store, testNode('n1', { ipv4Address: `${address(1)}/8` }));
+  await writeResource(store, testNode('n1', { ipv4Address: `${address(1)}/8` }));
   const speakers: BgpServer[] = [];
   const agent = await join(store, 'n2', 2, { onSpeaker: (server) => speakers.push(server) });
-  await write(store, testNode('n3', { ipv4Address: `${address(3)}/8` }));
+  await writeResource(store, testNode('n3', { ipv4Address: `${address(3)}/8` }));
   await waitFor('the new node n3 to be a peer', () => peerOf(agent, 3) !== undefined);
   expect(speakers).toHaveLength(1);
   expect(agent.server).toBe(speakers[0]);
@@ -120,12 +109,12 @@ test('the first speaker is kept once its registration is seen, and takes later c
 test("a restarting node's speaker takes its new address from the start, and is not replaced", async () => {
   const { store, port } = await clusterStore();
   // What the previous run left: the same node at another address.
-  await write(store, testNode('n2', { ipv4Address: `${address(9)}/8` }));
-  await write(store, testNode('n1', { ipv4Address: `${address(1)}/8` }));
+  await writeResource(store, testNode('n2', { ipv4Address: `${address(9)}/8` }));
+  await writeResource(store, testNode('n1', { ipv4Address: `${address(1)}/8` }));
   const speakers: BgpServer[] = [];
   const agent = await join(store, 'n2', 2, { onSpeaker: (server) => speakers.push(server) });
   expect(await canConnect(address(2), port)).toBe(true);
-  await write(store, testNode('n3', { ipv4Address: `${address(3)}/8` }));
+  await writeResource(store, testNode('n3', { ipv4Address: `${address(3)}/8` }));
   await waitFor('the new node n3 to be a peer', () => peerOf(agent, 3) !== undefined);
   expect(speakers).toHaveLength(1);
   expect(await canConnect(address(9), port)).toBe(false);

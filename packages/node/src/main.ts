@@ -175,27 +175,11 @@ export async function main(argv: readonly string[], io: Io, env: NodeJS.ProcessE
     await store.close();
     return EXIT_ERROR;
   }
-  return new Promise((resolve) => {
-    const hangup = () => logger.info('SIGHUP: nothing to reload, the configuration lives in the datastore');
-    const shutdown = (signal: NodeJS.Signals) => {
-      logger.info('shutting down, keeping installed routes', { signal });
-      process.off('SIGHUP', hangup);
-      process.off('SIGTERM', shutdown);
-      process.off('SIGINT', shutdown);
-      node
-        .stop()
-        .finally(() => store.close())
-        .then(
-          () => resolve(EXIT_OK),
-          (error: Error) => {
-            logger.error('shutdown failed', { error: error.message });
-            resolve(EXIT_ERROR);
-          },
-        );
-    };
-    process.on('SIGHUP', hangup);
-    process.on('SIGTERM', shutdown);
-    process.on('SIGINT', shutdown);
+  return untilSignalled({
+    logger,
+    shuttingDown: 'shutting down, keeping installed routes',
+    stop: () => node.stop().finally(() => store.close()),
+    onHangup: () => logger.info('SIGHUP: nothing to reload, the configuration lives in the datastore'),
   });
 }
 

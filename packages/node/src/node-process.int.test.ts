@@ -4,11 +4,11 @@
 // and stop cleanly: routes kept, status lease revoked.
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { encodeResource, type Resource, resourceKey, testBgpConfiguration, testPool } from '@margay/api';
+import { resourceKey, testBgpConfiguration, testPool, writeResource } from '@margay/api';
 import { NetworkNamespace } from '@margay/dataplane';
-import { EtcdDatastore } from '@margay/datastore';
 import { Ipam } from '@margay/ipam';
-import { EtcdServer, freePort, requireCommand, requireRoot, waitFor } from '@margay/testkit';
+import { freePort, requireCommand, requireRoot, waitFor } from '@margay/testkit';
+import { TestEtcd } from './etcd.fixture';
 import { NodeProcess } from './node-process';
 import { statusKey } from './status';
 
@@ -17,16 +17,14 @@ jest.setTimeout(90_000);
 const NODE_NAME = `node-${randomBytes(3).toString('hex')}`;
 const NODE_ADDRESS = `10.${randomInt(1, 255)}.${randomInt(0, 256)}.2/24`;
 
-let etcd: EtcdServer | undefined;
+let etcd: TestEtcd | undefined;
 let netns: NetworkNamespace | undefined;
 let node: NodeProcess | undefined;
-const stores: EtcdDatastore[] = [];
 
 beforeAll(async () => {
   requireRoot('the margay-node integration test');
   requireCommand('ip', 'iproute2');
-  requireCommand('etcd', 'etcd-server');
-  etcd = await EtcdServer.start();
+  etcd = await TestEtcd.start();
   netns = await NetworkNamespace.create('mg-node');
   // A veth with both ends in the namespace: the dummy driver is not everywhere.
   await netns.ip('link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0p');
@@ -37,20 +35,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await node?.stop();
-  await Promise.all(stores.map((store) => store.close()));
   await netns?.delete();
   await etcd?.stop();
 });
 
-function newStore(): EtcdDatastore {
+function newStore() {
   if (etcd === undefined) throw new Error('etcd was not started');
-  const store = new EtcdDatastore({ endpoints: etcd.endpoints });
-  stores.push(store);
-  return store;
-}
-
-async function write(store: EtcdDatastore, resource: Resource): Promise<void> {
-  await store.put(resourceKey(resource.kind, resource.metadata.name), encodeResource(resource));
+  return etcd.newStore();
 }
 
 async function get(url: string): Promise<{ status: number; text: string }> {
@@ -61,8 +52,8 @@ async function get(url: string): Promise<{ status: number; text: string }> {
 test('the node registers, becomes ready, reports, and stops keeping its routes', async () => {
   const admin = newStore();
   // Another port than 179, in case something on this machine uses it.
-  await write(admin, testBgpConfiguration('default', { listenPort: await freePort() }));
-  await write(admin, testPool('pods', '10.244.0.0/16'));
+  await writeResource(admin, testBgpConfiguration('default', { listenPort: await freePort() }));
+  await writeResource(admin, testPool('pods', '10.244.0.0/16'));
   const [healthPort, metricsPort] = [await freePort(), await freePort()];
 
   node = await NodeProcess.start({

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './ports';
+import { isAlive } from './process';
 import { makeTempDir, removeTempDir } from './tmp';
 
 export interface EtcdTls {
@@ -47,15 +48,6 @@ process.once('exit', () => {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -171,7 +163,7 @@ export class EtcdServer {
       const output = readFileSync(this.logFile, 'utf8').slice(logOffset);
       if (output.includes('ready to serve client requests') || output.includes('serving client traffic'))
         return;
-      if (exited || !alive(this.pid)) {
+      if (exited || !isAlive(this.pid)) {
         throw new Error(
           `etcd exited during start-up; its log (${this.logFile}) ends with:\n${output.slice(-2000)}`,
         );
@@ -208,9 +200,9 @@ export class EtcdServer {
 }
 
 async function terminate(pid: number): Promise<void> {
-  if (!pid || !alive(pid)) return;
+  if (!pid || !isAlive(pid)) return;
   process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(20);
 }

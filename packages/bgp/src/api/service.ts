@@ -11,10 +11,10 @@ import {
   status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import type { Logger } from '@margay/log';
 import { checkPrefix } from '../config/prefix';
 import type { RouteView } from '../server/routes';
 import type { BgpServer, PeerView, ServerEvent } from '../server/server';
-import type { Logger } from '../session/logger';
 import type { ApiEvent, ApiPeer, ApiRefreshRequest, ApiRibEntry, ApiRibFilter } from './messages';
 import { bgpService } from './proto';
 

@@ -1,14 +1,13 @@
 // What margay's daemons (margay-bgpd, margay-node, margay-confd) share on the command line: exit
 // codes, flag checks with errors that name the flag, and running until SIGTERM/SIGINT.
 
-import type { LogLevel } from '../config/schema';
-import type { Logger } from '../session/logger';
+import { LOG_LEVELS, type Logger } from '@margay/log';
 
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const satisfies readonly LogLevel[];
+export { LOG_LEVELS };
 
 /** Where a daemon's main() writes: the process's streams, or a test's buffers. */
 export interface Io {

@@ -5,12 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { jsonLogger } from '@margay/log';
 import { loadConfig } from '../config/load';
 import { ConfigError, type LogLevel } from '../config/schema';
 import { KernelFib } from '../fib/kernel-fib';
 import { Daemon } from '../server/daemon';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, type Io, LOG_LEVELS, oneOf, untilSignalled } from './daemon-cli';
-import { jsonLogger } from './json-logger';
 
 export { EXIT_ERROR, EXIT_OK, EXIT_USAGE };
 

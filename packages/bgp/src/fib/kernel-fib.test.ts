@@ -1,7 +1,7 @@
 import { RecordingRunner } from '@margay/dataplane';
+import { silentLogger } from '@margay/log';
 import { Afi, Origin } from '../packet/constants';
 import { prefixList } from '../packet/prefixes';
-import { silentLogger } from '../session/logger';
 import { KernelFib } from './kernel-fib';
 import { fibFeed, PEER_A, PEER_B } from './rib.fixture';
 

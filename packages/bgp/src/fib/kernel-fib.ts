@@ -11,9 +11,9 @@ import {
   RouteTable,
   type WriteResult,
 } from '@margay/dataplane';
+import { type Logger, silentLogger } from '@margay/log';
 import { formatIpv4, formatIpv6 } from '../packet/ip';
 import type { FibSink } from '../server/fib-sink';
-import { type Logger, silentLogger } from '../session/logger';
 import { LOCAL_PEER } from '../table/peer';
 import type { BestChange, Route } from '../table/rib';
 

@@ -1,11 +1,11 @@
 // margay-bgpd in one object: the configuration file, the speaker and its management API, with
 // reload (SIGHUP) and shutdown (SIGTERM) as methods so that tests drive them without signals.
 
+import type { Logger } from '@margay/log';
 import type * as ApiService from '../api/service';
 import type { ApiServer } from '../api/service';
 import { loadConfig } from '../config/load';
 import { ConfigError, type DaemonConfig, parseHostPort } from '../config/schema';
-import type { Logger } from '../session/logger';
 import type { FibSink } from './fib-sink';
 import { BgpServer, type ReloadResult } from './server';
 

@@ -2,6 +2,7 @@
 // loopback: a BoRR marks the peer's paths of that family stale, what it re-sends before the EoRR
 // stays, the rest is swept at the EoRR, or by the timer when the EoRR never comes.
 
+import { silentLogger } from '@margay/log';
 import { FsmState } from '../fsm/transitions';
 import { asSequence } from '../packet/as-path';
 import { buildAttributes } from '../packet/attribute-builder';
@@ -12,7 +13,6 @@ import { encodeOpen } from '../packet/open';
 import { prefixList } from '../packet/prefixes';
 import { encodeRouteRefresh } from '../packet/route-refresh';
 import { encodeAnnouncements } from '../packet/update-encode';
-import { silentLogger } from '../session/logger';
 import { RawPeer } from '../session/raw-peer.fixture';
 import { BgpServer } from './server';
 import { type Endpoint, endpoint, speakerConfig, until } from './speaker.fixture';

@@ -3,6 +3,7 @@
 // negotiate enhanced route refresh, so Y's answers come between BoRR and EoRR. A scripted peer
 // without route refresh shows the fallback: its session is reset instead.
 
+import { silentLogger } from '@margay/log';
 import { BgpApiClient } from '../api/client';
 import { type ApiServer, startApiServer } from '../api/service';
 import { FsmState } from '../fsm/transitions';
@@ -11,7 +12,6 @@ import { encodeKeepalive } from '../packet/header';
 import { parseIpv4 } from '../packet/ip';
 import { decodeNotification } from '../packet/notification';
 import { encodeOpen } from '../packet/open';
-import { silentLogger } from '../session/logger';
 import { RawPeer } from '../session/raw-peer.fixture';
 import { BgpServer, type PeerView } from './server';
 import { type Endpoint, endpoint, speakerConfig, until } from './speaker.fixture';

@@ -3,11 +3,11 @@
 // crossed B by reflection. B connects; the others wait for it (two active sides restarting in
 // step after a failure keep refusing each other's connections while Idle).
 
+import { silentLogger } from '@margay/log';
 import { BgpApiClient } from '../api/client';
 import type { ApiEvent } from '../api/messages';
 import { type ApiServer, startApiServer } from '../api/service';
 import { FsmState } from '../fsm/transitions';
-import { silentLogger } from '../session/logger';
 import type { BestChange } from '../table/rib';
 import type { FibSink } from './fib-sink';
 import { BgpServer, type PeerView } from './server';

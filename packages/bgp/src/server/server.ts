@@ -3,6 +3,7 @@
 // graceful restart (stale marking, End-of-RIB sweep, restart timer), originates our prefixes and
 // applies configuration reloads with as little disruption as the change allows.
 
+import { type Logger, silentLogger } from '@margay/log';
 import { canonicalPrefix } from '../config/prefix';
 import type { DaemonConfig, Family, PeerSettings } from '../config/schema';
 import { FsmState } from '../fsm/transitions';
@@ -12,7 +13,6 @@ import { prefixList } from '../packet/prefixes';
 import type { RouteRefresh } from '../packet/route-refresh';
 import type { DecodedUpdate } from '../packet/update-decode';
 import { BgpListener } from '../session/listener';
-import { type Logger, silentLogger } from '../session/logger';
 import type { NegotiatedSession } from '../session/negotiate';
 import { BgpPeer, type PeerDown, type PeerHandler, type StateChange } from '../session/peer';
 import { LOCAL_PEER } from '../table/peer';

@@ -3,9 +3,9 @@
 // the peer is a stand-in that records the sockets it is given.
 
 import { connect, type Socket } from 'node:net';
+import type { LogFields, Logger } from '@margay/log';
 import { waitFor } from '@margay/testkit';
 import { BgpListener } from './listener';
-import type { LogFields, Logger } from './logger';
 import type { BgpPeer } from './peer';
 
 const ADDRESS = '127.0.0.1';

@@ -4,8 +4,8 @@
 // being added (a node that connects to us before we have read its Node resource).
 
 import { type AddressInfo, createServer, isIPv4, type Server, type Socket } from 'node:net';
+import { type Logger, silentLogger } from '@margay/log';
 import { BGP_PORT, CeaseSubcode } from '../packet/constants';
-import { type Logger, silentLogger } from './logger';
 import type { BgpPeer } from './peer';
 import { rejectConnection } from './reject';
 

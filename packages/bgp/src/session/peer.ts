@@ -4,6 +4,7 @@
 // peer restart the consumer learns which families to keep as stale and for how long.
 
 import type { Socket } from 'node:net';
+import { type Logger, silentLogger } from '@margay/log';
 import { type Clock, systemClock } from '../fsm/clock';
 import { collisionSurvivor } from '../fsm/collision';
 import { type FsmEvent, FsmState } from '../fsm/transitions';
@@ -20,7 +21,6 @@ import { encodeRouteRefresh, type RouteRefresh } from '../packet/route-refresh';
 import type { DecodedUpdate } from '../packet/update-decode';
 import { encodeEndOfRib } from '../packet/update-encode';
 import { type BgpPeerConfig, type ResolvedPeerConfig, resolvePeerConfig } from './config';
-import { type Logger, silentLogger } from './logger';
 import type { NegotiatedSession } from './negotiate';
 import { rejectConnection } from './reject';
 import { BgpSession, type SessionOwner } from './session';

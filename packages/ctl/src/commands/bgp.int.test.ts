@@ -1,28 +1,18 @@
 // margayctl bgp against two real in-process margay speakers and the real gRPC API.
 
-import { randomInt } from 'node:crypto';
-import { type ApiServer, BgpServer, silentLogger, startApiServer, validateConfig } from '@margay/bgp';
-import { freePort } from '@margay/testkit';
+import { validateConfig } from '@margay/bgp';
+import { waitFor } from '@margay/testkit';
 import { runCli } from '../testing';
+import { type Endpoint, loopbackEndpoint, Speakers } from './speakers.fixture';
 
 jest.setTimeout(60_000);
 
-const servers: BgpServer[] = [];
-let api: ApiServer | undefined;
-
-afterAll(async () => {
-  await api?.close();
-  for (const server of servers) await server.close();
-});
-
-async function endpoint() {
-  const address = `127.${randomInt(16, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
-  return { address, port: await freePort(address) };
-}
+const speakers = new Speakers();
+afterAll(() => speakers.close());
 
 test('bgp peers, rib and refresh: the sessions and routes of margay-bgpd, a soft reset in', async () => {
-  const [a, b] = [await endpoint(), await endpoint()];
-  const speaker = (at: typeof a, asNumber: number, peer: typeof a, peerAs: number, extra: object) =>
+  const [a, b] = [await loopbackEndpoint(), await loopbackEndpoint()];
+  const speaker = (at: Endpoint, asNumber: number, peer: Endpoint, peerAs: number, extra: object) =>
     validateConfig(
       {
         asNumber,
@@ -44,21 +34,17 @@ test('bgp peers, rib and refresh: the sessions and routes of margay-bgpd, a soft
       },
       'test',
     );
-  const first = await BgpServer.start(speaker(a, 65001, b, 65002, {}), { logger: silentLogger });
-  servers.push(first);
-  const second = await BgpServer.start(
-    { ...speaker(b, 65002, a, 65001, { passive: true }), originate: ['10.7.0.0/24'] },
-    { logger: silentLogger },
-  );
-  servers.push(second);
-  api = await startApiServer(first, `${a.address}:0`, silentLogger);
-  const bgpApi = `${a.address}:${api.port}`;
+  const first = await speakers.start(speaker(a, 65001, b, 65002, {}));
+  const second = await speakers.start({
+    ...speaker(b, 65002, a, 65001, { passive: true }),
+    originate: ['10.7.0.0/24'],
+  });
+  const bgpApi = await speakers.serveApi(first, a.address);
 
-  for (;;) {
+  await waitFor('the route in the RIB margayctl shows', async () => {
     const { stdout } = await runCli(['bgp', 'rib', '--bgp-api', bgpApi, '-o', 'json']);
-    if (stdout.includes('10.7.0.0/24')) break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    return stdout.includes('10.7.0.0/24');
+  });
   const peers = await runCli(['bgp', 'peers', '--bgp-api', bgpApi, '-o', 'wide']);
   expect(peers.code).toBe(0);
   expect(peers.stdout.split('\n')[1]).toMatch(
@@ -83,9 +69,7 @@ test('bgp peers, rib and refresh: the sessions and routes of margay-bgpd, a soft
     stdout: `asked ${b.address} to re-send its routes (ipv4)\n`,
     stderr: '',
   });
-  while (second.peerViews()[0]!.updatesOut <= sentBySecond) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor('the routes re-sent', () => second.peerViews()[0]!.updatesOut > sentBySecond);
   const unknown = await runCli(['bgp', 'refresh', '127.0.0.1', '--bgp-api', bgpApi]);
   expect(unknown).toMatchObject({
     code: 1,

@@ -1,31 +1,21 @@
 // margayctl node status against real in-process margay speakers and the real gRPC API: the peer
 // types come from the descriptions the node agent configures.
 
-import { randomInt } from 'node:crypto';
-import { type ApiServer, BgpServer, silentLogger, startApiServer, validateConfig } from '@margay/bgp';
-import { freePort, waitFor } from '@margay/testkit';
+import { validateConfig } from '@margay/bgp';
+import { waitFor } from '@margay/testkit';
 import { runCli } from '../testing';
+import { type Endpoint, loopbackEndpoint, Speakers } from './speakers.fixture';
 
 jest.setTimeout(60_000);
 
-const servers: BgpServer[] = [];
-let api: ApiServer | undefined;
-
-afterAll(async () => {
-  await api?.close();
-  for (const server of servers) await server.close();
-});
-
-async function endpoint() {
-  const address = `127.${randomInt(16, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
-  return { address, port: await freePort(address) };
-}
+const speakers = new Speakers();
+afterAll(() => speakers.close());
 
 test('node status: mesh peer up, an unreachable global peer down with its reason', async () => {
-  const [a, b, silent] = [await endpoint(), await endpoint(), await endpoint()];
-  const speaker = (at: typeof a, peers: object[]) =>
+  const [a, b, silent] = [await loopbackEndpoint(), await loopbackEndpoint(), await loopbackEndpoint()];
+  const speaker = (at: Endpoint, peers: object[]) =>
     validateConfig({ asNumber: 64512, routerId: at.address, listen: at, api: false, peers }, 'test');
-  const peerOf = (to: typeof a, from: typeof a, extra: object) => ({
+  const peerOf = (to: Endpoint, from: Endpoint, extra: object) => ({
     address: to.address,
     port: to.port,
     localAddress: from.address,
@@ -33,22 +23,15 @@ test('node status: mesh peer up, an unreachable global peer down with its reason
     idleHoldTime: 1,
     ...extra,
   });
-  const first = await BgpServer.start(
+  const first = await speakers.start(
     speaker(a, [
       peerOf(b, a, { description: 'node-to-node mesh' }),
       // Nothing listens there: the session stays down.
       { ...peerOf(silent, a, { description: 'global' }), asNumber: 65100, connectRetryTime: 1 },
     ]),
-    { logger: silentLogger },
   );
-  servers.push(first);
-  servers.push(
-    await BgpServer.start(speaker(b, [peerOf(a, b, { passive: true, description: 'node-to-node mesh' })]), {
-      logger: silentLogger,
-    }),
-  );
-  api = await startApiServer(first, `${a.address}:0`, silentLogger);
-  const bgpApi = `${a.address}:${api.port}`;
+  await speakers.start(speaker(b, [peerOf(a, b, { passive: true, description: 'node-to-node mesh' })]));
+  const bgpApi = await speakers.serveApi(first, a.address);
   await waitFor('the mesh session', () =>
     first.peerViews().some((p) => p.address === b.address && p.state === 'Established'),
   );

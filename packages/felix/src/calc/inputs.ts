@@ -1,10 +1,11 @@
 // Decoding of the datastore values the route calc stage consumes. Each decoder throws an error
 // naming the key and what is wrong, so a corrupt value can be reported and ignored.
 
-import { decodeResource, isKind } from '@margay/api';
+import { isKind } from '@margay/api';
 import { parsePrefix } from '@margay/dataplane';
 import type { KeyValue } from '@margay/datastore';
 import { cidrOfKey } from '@margay/ipam';
+import { decodeStored, endpointNetworks } from './decode-once';
 
 /** What routing needs to know of one WorkloadEndpoint. */
 export interface EndpointRoutes {
@@ -16,15 +17,15 @@ export interface EndpointRoutes {
 
 export function decodeEndpoint(kv: KeyValue): EndpointRoutes {
   try {
-    const resource = decodeResource(kv.value);
+    const resource = decodeStored(kv);
     if (!isKind(resource, 'WorkloadEndpoint')) {
       throw new Error(`expected a WorkloadEndpoint, found a ${resource.kind}`);
     }
-    const { node, interfaceName, ipNetworks } = resource.spec;
+    const { node, interfaceName } = resource.spec;
     return {
       node,
       interfaceName,
-      ipNetworks: ipNetworks.map((net, index) => parsePrefix(net, `spec.ipNetworks[${index}]`).text),
+      ipNetworks: endpointNetworks(resource),
     };
   } catch (error) {
     throw new Error(`${kv.key}: ${(error as Error).message}`);

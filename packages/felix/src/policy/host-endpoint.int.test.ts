@@ -6,10 +6,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { NetworkNamespace } from '@margay/dataplane';
+import type { NetworkNamespace } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
 import { EtcdServer, requireCommand, requireRoot, waitFor } from '@margay/testkit';
 import { Felix } from '../felix';
+import { eventually as awaitVerdict, runIn as run, TestNamespaces } from './kernel.fixture';
 import { resource, type StoredDocument } from './testing';
 
 const NODE = 'node-h';
@@ -39,22 +40,10 @@ let etcd: EtcdServer | undefined;
 let store: EtcdDatastore | undefined;
 let felix: Felix | undefined;
 let server: ChildProcess | undefined;
-const namespaces: NetworkNamespace[] = [];
+const namespaces = new TestNamespaces();
 let host: NetworkNamespace;
 let client: NetworkNamespace;
 const warnings: string[] = [];
-
-async function run(ns: NetworkNamespace, argv: string[]): Promise<string> {
-  const result = await ns.runner.run(argv);
-  if (result.code !== 0) throw new Error(`${argv.join(' ')} failed in ${ns.name}: ${result.stderr.trim()}`);
-  return result.stdout;
-}
-
-async function createNamespace(label: string): Promise<NetworkNamespace> {
-  const ns = await NetworkNamespace.create(label);
-  namespaces.push(ns);
-  return ns;
-}
 
 /** True if a TCP connection from `from` to `address:port` gets the server's greeting. */
 async function connects(from: NetworkNamespace, address: string, port: number): Promise<boolean> {
@@ -62,16 +51,8 @@ async function connects(from: NetworkNamespace, address: string, port: number): 
 }
 
 /** Waits for a verdict; a failure shows what felix warned about and the host's rules. */
-async function eventually(what: string, condition: () => Promise<boolean>): Promise<void> {
-  try {
-    await waitFor(what, condition, 20_000);
-  } catch (error) {
-    const rules = await run(host, ['iptables-save', '-t', 'filter']).catch((e: Error) => e.message);
-    throw new Error(
-      `${(error as Error).message}\nfelix warned: ${warnings.join('\n') || 'nothing'}\n${rules}`,
-    );
-  }
-}
+const eventually = (what: string, condition: () => Promise<boolean>) =>
+  awaitVerdict(what, condition, { ns: host, saveArgs: ['-t', 'filter'], warnings });
 
 async function put(doc: StoredDocument): Promise<void> {
   await store?.put(doc.key, doc.value);
@@ -115,8 +96,8 @@ beforeAll(async () => {
   requireCommand('etcd', 'etcd-server');
   etcd = await EtcdServer.start();
   store = new EtcdDatastore({ endpoints: etcd.endpoints });
-  host = await createNamespace('mg-hhost');
-  client = await createNamespace('mg-hclient');
+  host = await namespaces.create('mg-hhost');
+  client = await namespaces.create('mg-hclient');
   await host.ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', client.name);
   await host.ip('addr', 'add', `${hostIp}/24`, 'dev', hostIf);
   await host.ip('link', 'set', hostIf, 'up');
@@ -139,7 +120,7 @@ afterAll(async () => {
   await store?.close();
   if (server?.pid !== undefined) process.kill(server.pid, 'SIGKILL');
   // iptables rules and ipsets live in the host's namespace and go with it.
-  for (const ns of namespaces) await ns.delete().catch(() => undefined);
+  await namespaces.deleteAll();
   await etcd?.stop();
 });
 

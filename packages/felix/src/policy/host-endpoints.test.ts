@@ -3,26 +3,17 @@
 // FelixConfiguration `default` overlaid by `node.<name>`.
 
 import type { WatchEvent } from '@margay/datastore';
-import { POLICY_SOURCES, PolicyCalculator, type PolicySource } from './calc/policy-calculator';
+import { POLICY_SOURCES, PolicyCalculator } from './calc/policy-calculator';
 import { DEFAULT_RENDERER } from './default-renderer';
 import { PolicyManager } from './policy-manager';
-import { FakeIpSets, FakeTable, resource, type StoredDocument, stored } from './testing';
-
-const SOURCES: Record<string, PolicySource> = {
-  workloadendpoints: 'workloadEndpoints',
-  hostendpoints: 'hostEndpoints',
-  networkpolicies: 'networkPolicies',
-  globalnetworkpolicies: 'globalNetworkPolicies',
-  profiles: 'profiles',
-  ippools: 'ipPools',
-  felixconfigurations: 'felixConfigurations',
-};
-
-function source(key: string): PolicySource {
-  const found = SOURCES[key.split('/')[4] ?? ''];
-  if (found === undefined) throw new Error(`no source for ${key}`);
-  return found;
-}
+import {
+  FakeIpSets,
+  FakeTable,
+  resource,
+  type StoredDocument,
+  sourceOfKey as source,
+  stored,
+} from './testing';
 
 function setup(docs: StoredDocument[]) {
   const calc = new PolicyCalculator({ nodeName: 'node-a', renderer: DEFAULT_RENDERER });

@@ -1,5 +1,5 @@
 import { waitFor } from '@margay/testkit';
-import { POLICY_SOURCES, PolicyCalculator, type PolicySource } from './calc/policy-calculator';
+import { POLICY_SOURCES, PolicyCalculator } from './calc/policy-calculator';
 import { DEFAULT_RENDERER } from './default-renderer';
 import { PolicyManager } from './policy-manager';
 import { ipSetSpecFor } from './render';
@@ -10,24 +10,10 @@ import {
   namespaceProfile,
   resource,
   type StoredDocument,
+  sourceOfKey as source,
   stored,
   workload,
 } from './testing';
-
-function source(key: string): PolicySource {
-  const plural = key.split('/')[4];
-  const sources: Record<string, PolicySource> = {
-    workloadendpoints: 'workloadEndpoints',
-    hostendpoints: 'hostEndpoints',
-    networkpolicies: 'networkPolicies',
-    globalnetworkpolicies: 'globalNetworkPolicies',
-    profiles: 'profiles',
-    ippools: 'ipPools',
-  };
-  const found = plural === undefined ? undefined : sources[plural];
-  if (found === undefined) throw new Error(`no source for ${key}`);
-  return found;
-}
 
 /** A calc graph for node-a driving fake tables and sets, with a log of the apply order. */
 function setup(docs: StoredDocument[]) {

@@ -3,10 +3,11 @@
 // CNI plugin does (a /32 on eth0, a default route via 169.254.1.1). Every verdict is a real ping.
 
 import { randomBytes } from 'node:crypto';
-import { NetworkNamespace } from '@margay/dataplane';
+import type { NetworkNamespace } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
-import { EtcdServer, requireCommand, requireRoot, waitFor } from '@margay/testkit';
+import { EtcdServer, requireCommand, requireRoot } from '@margay/testkit';
 import { Felix } from '../felix';
+import { eventually as awaitVerdict, runIn as run, TestNamespaces } from './kernel.fixture';
 import { ipSetSpecFor } from './render';
 import { kubernetesPolicy, namespaceProfile, type StoredDocument, workload } from './testing';
 
@@ -19,24 +20,12 @@ const ipB = `10.${octet}.0.2`;
 let etcd: EtcdServer | undefined;
 let store: EtcdDatastore | undefined;
 let felix: Felix | undefined;
-const namespaces: NetworkNamespace[] = [];
+const namespaces = new TestNamespaces();
 let node: NetworkNamespace;
 let podA: NetworkNamespace;
 let podB: NetworkNamespace;
 /** What felix warned about: part of every failure message. */
 const warnings: string[] = [];
-
-async function run(ns: NetworkNamespace, argv: string[]): Promise<string> {
-  const result = await ns.runner.run(argv);
-  if (result.code !== 0) throw new Error(`${argv.join(' ')} failed in ${ns.name}: ${result.stderr.trim()}`);
-  return result.stdout;
-}
-
-async function createNamespace(label: string): Promise<NetworkNamespace> {
-  const ns = await NetworkNamespace.create(label);
-  namespaces.push(ns);
-  return ns;
-}
 
 /** A pod as the CNI plugin wires it: host side `hostIf` in the node, eth0 with a /32 in the pod. */
 async function wirePod(pod: NetworkNamespace, hostIf: string, ip: string): Promise<void> {
@@ -56,16 +45,8 @@ const ping = async (from: NetworkNamespace, to: string) =>
   (await from.runner.run(['ping', '-c', '1', '-W', '1', to])).code === 0;
 
 /** Waits for a verdict; a failure shows what felix warned about and the node's rules. */
-async function eventually(what: string, condition: () => Promise<boolean>): Promise<void> {
-  try {
-    await waitFor(what, condition, 20_000);
-  } catch (error) {
-    const rules = await run(node, ['iptables-save']).catch((e: Error) => e.message);
-    throw new Error(
-      `${(error as Error).message}\nfelix warned: ${warnings.join('\n') || 'nothing'}\n${rules}`,
-    );
-  }
-}
+const eventually = (what: string, condition: () => Promise<boolean>) =>
+  awaitVerdict(what, condition, { ns: node, warnings });
 
 async function put(doc: StoredDocument): Promise<void> {
   await store?.put(doc.key, doc.value);
@@ -83,9 +64,9 @@ beforeAll(async () => {
   requireCommand('etcd', 'etcd-server');
   etcd = await EtcdServer.start();
   store = new EtcdDatastore({ endpoints: etcd.endpoints });
-  node = await createNamespace('mg-pnode');
-  podA = await createNamespace('mg-pa');
-  podB = await createNamespace('mg-pb');
+  node = await namespaces.create('mg-pnode');
+  podA = await namespaces.create('mg-pa');
+  podB = await namespaces.create('mg-pb');
   await wirePod(podA, 'mgpa', ipA);
   await wirePod(podB, 'mgpb', ipB);
   await run(node, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
@@ -96,7 +77,7 @@ afterAll(async () => {
   await felix?.stop();
   await store?.close();
   // iptables rules and ipsets live in the node's namespace and go with it.
-  for (const ns of namespaces) await ns.delete().catch(() => undefined);
+  await namespaces.deleteAll();
   await etcd?.stop();
 });
 

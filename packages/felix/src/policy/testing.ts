@@ -21,6 +21,7 @@ import type {
   TableName,
 } from '@margay/dataplane';
 import type { KeyValue } from '@margay/datastore';
+import type { PolicySource } from './calc/policy-calculator';
 
 export interface StoredDocument {
   readonly key: string;
@@ -104,6 +105,23 @@ export function kubernetesPolicy(namespace: string, name: string, spec: unknown)
 let revision = 1;
 
 /** A KeyValue as a watch delivers it. */
+/** The calc source a stored key feeds, by the plural in /margay/resources/v1/<plural>/... */
+export function sourceOfKey(key: string): PolicySource {
+  const found = SOURCES_BY_PLURAL[key.split('/')[4] ?? ''];
+  if (found === undefined) throw new Error(`no policy source for ${key}`);
+  return found;
+}
+
+const SOURCES_BY_PLURAL: Readonly<Record<string, PolicySource>> = {
+  workloadendpoints: 'workloadEndpoints',
+  hostendpoints: 'hostEndpoints',
+  networkpolicies: 'networkPolicies',
+  globalnetworkpolicies: 'globalNetworkPolicies',
+  profiles: 'profiles',
+  ippools: 'ipPools',
+  felixconfigurations: 'felixConfigurations',
+};
+
 export function stored(doc: StoredDocument): KeyValue {
   revision++;
   return { key: doc.key, value: doc.value, createRevision: revision, modRevision: revision, version: 1 };

@@ -1,3 +1,4 @@
+import { isAlive } from '../process';
 import {
   findCloudKernel,
   handWrittenIpipScript,
@@ -20,15 +21,6 @@ function figures(what: string, result: VmRunResult): void {
     `${what}: boot-to-script ${result.bootMs} ms (guest uptime ${result.guestUptimeAtStart} s), ` +
       `script ${result.scriptMs} ms, total ${result.totalMs} ms`,
   );
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('runInVm (qemu, Debian cloud kernel)', () => {
@@ -124,7 +116,7 @@ describe('runInVm (qemu, Debian cloud kernel)', () => {
         }),
       ).rejects.toThrow(/VM did not finish within 1500 ms \(qemu killed\)/);
       expect(pid).toBeGreaterThan(0);
-      expect(alive(pid)).toBe(false);
+      expect(isAlive(pid)).toBe(false);
     },
     TEST_TIMEOUT_MS,
   );

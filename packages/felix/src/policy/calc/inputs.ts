@@ -4,7 +4,6 @@
 
 import {
   DEFAULT_TIER,
-  decodeResource,
   type EndpointPort,
   isKind,
   type PolicyType,
@@ -15,6 +14,7 @@ import {
 } from '@margay/api';
 import { parsePrefix } from '@margay/dataplane';
 import type { KeyValue } from '@margay/datastore';
+import { decodeStored, endpointNetworks } from '../../calc/decode-once';
 import type { PolicyModel, ProfileModel } from '../model';
 import type { Labels } from './selector-index';
 
@@ -84,7 +84,7 @@ export type PolicyInput =
  */
 export function decodePolicyInput(kv: KeyValue): PolicyInput {
   try {
-    return toInput(decodeResource(kv.value));
+    return toInput(decodeStored(kv));
   } catch (error) {
     throw new Error(`${kv.key}: ${(error as Error).message}`);
   }
@@ -104,7 +104,7 @@ function toInput(resource: Resource): PolicyInput {
         // Calico labels every workload with its namespace; namespaced selectors test it.
         ownLabels: { ...metadata.labels, [NAMESPACE_LABEL]: namespace },
         profiles: spec.profiles ?? [],
-        networks: spec.ipNetworks.map((net, index) => parsePrefix(net, `spec.ipNetworks[${index}]`).text),
+        networks: endpointNetworks(resource),
         ports: spec.ports ?? [],
       },
     };

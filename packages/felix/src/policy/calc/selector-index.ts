@@ -1,6 +1,14 @@
-// Which items (endpoints) each selector matches, kept current as either side changes: an item
-// update evaluates every selector once (O(selectors)); a selector update evaluates every item once
-// (O(items)). Changes are reported as match started/stopped, so consumers update only what moved.
+// Which items (endpoints) each selector matches, kept current as either side changes. Changes are
+// reported as match started/stopped, so consumers update only what moved.
+//
+// Most selectors can only match items carrying one label (`ns == "shop" && ...`, `has(app)`): that
+// label is the selector's anchor, and selectors are indexed by it, so an item update evaluates
+// only the selectors anchored on its own labels (plus the unanchored ones and those it matched
+// before), and a selector update only the items carrying its anchor. At 10,000 endpoints and
+// 1,000 namespaced policies this is a fraction of evaluating every pair. Items are indexed only
+// by the labels some selector was anchored on (a handful: the namespace, app, role), built when
+// the first such selector comes: an index entry for every label of every item cost more than it
+// saved.
 
 import { type Selector, selectorMatches } from '@margay/api';
 
@@ -11,22 +19,79 @@ export interface SelectorIndexCallbacks<S, I> {
   onMatchStopped(selectorId: S, itemId: I): void;
 }
 
+/** A label every item the selector matches must carry; with `value`, carry with that value. */
+export type Anchor = { readonly label: string; readonly value?: string } | undefined;
+
 export class SelectorIndex<S, I> {
-  private readonly selectors = new Map<S, Selector>();
+  private readonly selectors = new Map<S, { readonly selector: Selector; readonly anchor: Anchor }>();
   private readonly items = new Map<I, Labels>();
   private readonly itemsBySelector = new Map<S, Set<I>>();
   private readonly selectorsByItem = new Map<I, Set<S>>();
+  // The anchor indexes: by `label\0value` (equality anchors) and by label (presence anchors).
+  private readonly selectorsByPair = new Map<string, Set<S>>();
+  private readonly selectorsByLabel = new Map<string, Set<S>>();
+  private readonly unanchored = new Set<S>();
+  /** Anchor label → value → the items carrying it; only for labels selectors were anchored on. */
+  private readonly itemsByLabel = new Map<string, Map<string, Set<I>>>();
 
   constructor(private readonly callbacks: SelectorIndexCallbacks<S, I>) {}
 
   /** Adds or replaces a selector; reports the items it newly (no longer) matches. */
   updateSelector(id: S, selector: Selector): void {
-    this.selectors.set(id, selector);
-    for (const [itemId, labels] of this.items) this.reconcile(id, selector, itemId, labels);
+    this.unregisterSelector(id);
+    const anchor = anchorOf(selector);
+    this.selectors.set(id, { selector, anchor });
+    if (anchor === undefined) this.unanchored.add(id);
+    else if (anchor.value === undefined) addTo(this.selectorsByLabel, anchor.label, id);
+    else addTo(this.selectorsByPair, pairKey(anchor.label, anchor.value), id);
+
+    const previous = [...this.itemsMatching(id)];
+    for (const itemId of this.candidateItems(anchor)) {
+      this.reconcile(id, selector, itemId, this.items.get(itemId)!);
+    }
+    // Matched before but without the new anchor (so not visited): no match any more.
+    for (const itemId of previous) {
+      const labels = this.items.get(itemId)!;
+      if (anchor !== undefined && !carries(labels, anchor)) this.unlink(id, itemId);
+    }
+  }
+
+  /** Every item that may match a selector with this anchor. */
+  private candidateItems(anchor: Anchor): Iterable<I> {
+    if (anchor === undefined) return this.items.keys();
+    const byValue = this.labelIndex(anchor.label);
+    if (anchor.value !== undefined) return byValue.get(anchor.value) ?? EMPTY;
+    const all: I[] = [];
+    for (const items of byValue.values()) all.push(...items);
+    return all;
+  }
+
+  /** The items by value of one label, indexed from now on. */
+  private labelIndex(label: string): Map<string, Set<I>> {
+    let byValue = this.itemsByLabel.get(label);
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.itemsByLabel.set(label, byValue);
+      for (const [itemId, labels] of this.items) {
+        if (Object.hasOwn(labels, label)) addTo(byValue, labels[label]!, itemId);
+      }
+    }
+    return byValue;
+  }
+
+  private indexItemLabels(id: I, labels: Labels, add: boolean): void {
+    for (const label of Object.keys(labels)) {
+      const byValue = this.itemsByLabel.get(label);
+      if (byValue === undefined) continue;
+      if (add) addTo(byValue, labels[label]!, id);
+      else removeFrom(byValue, labels[label]!, id);
+    }
   }
 
   deleteSelector(id: S): void {
-    if (!this.selectors.delete(id)) return;
+    if (!this.selectors.has(id)) return;
+    this.unregisterSelector(id);
+    this.selectors.delete(id);
     const matched = this.itemsBySelector.get(id);
     if (matched === undefined) return;
     for (const itemId of [...matched]) this.unlink(id, itemId);
@@ -34,12 +99,30 @@ export class SelectorIndex<S, I> {
 
   /** Adds or replaces an item's labels; reports the selectors it newly (no longer) matches. */
   updateItem(id: I, labels: Labels): void {
+    const old = this.items.get(id);
+    if (old !== undefined) this.indexItemLabels(id, old, false);
     this.items.set(id, labels);
-    for (const [selectorId, selector] of this.selectors) this.reconcile(selectorId, selector, id, labels);
+    this.indexItemLabels(id, labels, true);
+    const candidates = new Set<S>(this.unanchored);
+    for (const label of Object.keys(labels)) {
+      const value = labels[label]!;
+      for (const selectorId of this.selectorsByLabel.get(label) ?? EMPTY) candidates.add(selectorId);
+      for (const selectorId of this.selectorsByPair.get(pairKey(label, value)) ?? EMPTY) {
+        candidates.add(selectorId);
+      }
+    }
+    // Matched before: still evaluated, so a lost anchor label stops the match.
+    for (const selectorId of this.selectorsByItem.get(id) ?? EMPTY) candidates.add(selectorId);
+    for (const selectorId of candidates) {
+      this.reconcile(selectorId, this.selectors.get(selectorId)!.selector, id, labels);
+    }
   }
 
   deleteItem(id: I): void {
-    if (!this.items.delete(id)) return;
+    const labels = this.items.get(id);
+    if (labels === undefined) return;
+    this.indexItemLabels(id, labels, false);
+    this.items.delete(id);
     const matched = this.selectorsByItem.get(id);
     if (matched === undefined) return;
     for (const selectorId of [...matched]) this.unlink(selectorId, id);
@@ -57,6 +140,15 @@ export class SelectorIndex<S, I> {
   /** Selectors matching the item now (empty for an unknown item). */
   selectorsMatching(id: I): ReadonlySet<S> {
     return this.selectorsByItem.get(id) ?? EMPTY;
+  }
+
+  private unregisterSelector(id: S): void {
+    const known = this.selectors.get(id);
+    if (known === undefined) return;
+    const { anchor } = known;
+    if (anchor === undefined) this.unanchored.delete(id);
+    else if (anchor.value === undefined) removeFrom(this.selectorsByLabel, anchor.label, id);
+    else removeFrom(this.selectorsByPair, pairKey(anchor.label, anchor.value), id);
   }
 
   private reconcile(selectorId: S, selector: Selector, itemId: I, labels: Labels): void {
@@ -79,7 +171,51 @@ export class SelectorIndex<S, I> {
   }
 }
 
+/**
+ * A label every match must carry, preferring one with a required value (the most selective):
+ * `==` gives label and value; `has`, `in` and the string tests give the label; either side of
+ * `&&`; `||` only when both sides agree; `!`, `!=`, `not in` and `all()` match items without the
+ * label, so give none.
+ */
+export function anchorOf(selector: Selector): Anchor {
+  switch (selector.type) {
+    case 'equals':
+      return { label: selector.label, value: selector.value };
+    case 'has':
+    case 'in':
+    case 'startsWith':
+    case 'endsWith':
+    case 'contains':
+      return { label: selector.label };
+    case 'and': {
+      const left = anchorOf(selector.left);
+      const right = anchorOf(selector.right);
+      if (left?.value !== undefined) return left;
+      return right?.value !== undefined ? right : (left ?? right);
+    }
+    case 'or': {
+      const left = anchorOf(selector.left);
+      const right = anchorOf(selector.right);
+      if (left === undefined || right === undefined || left.label !== right.label) return undefined;
+      return left.value !== undefined && left.value === right.value ? left : { label: left.label };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Whether the labels hold the anchor label (with its value, for an equality anchor). */
+function carries(labels: Labels, anchor: NonNullable<Anchor>): boolean {
+  if (!Object.hasOwn(labels, anchor.label)) return false;
+  return anchor.value === undefined || labels[anchor.label] === anchor.value;
+}
+
 const EMPTY: ReadonlySet<never> = new Set();
+
+/** Label keys and values cannot contain NUL, so the pair key is unambiguous. */
+function pairKey(label: string, value: string): string {
+  return `${label}\0${value}`;
+}
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   let set = map.get(key);

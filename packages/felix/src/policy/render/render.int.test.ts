@@ -216,7 +216,8 @@ describe('rendered chains against the real iptables-restore', () => {
     const counts = await countRules('filter');
     for (const chain of filter)
       expect([chain.name, counts.get(chain.name) ?? 0]).toEqual([chain.name, chain.rules.length]);
-    expect(counts.get('FORWARD')).toBe(1);
+    // The hook: established workload flows accepted (in and out), then the jump to mg-FORWARD.
+    expect(counts.get('FORWARD')).toBe(3);
     const nat = await run(['iptables-save', '-t', 'nat']);
     expect(nat.stdout).toMatch(/-A POSTROUTING -j mg-nat-outgoing/);
     expect(nat.stdout).toMatch(
@@ -241,7 +242,8 @@ describe('rendered chains against the real iptables-restore', () => {
     const counts = await countRules('filter');
     for (const chain of filter)
       expect([chain.name, counts.get(chain.name) ?? 0]).toEqual([chain.name, chain.rules.length]);
-    expect(counts.get('FORWARD')).toBe(1);
+    // The hook: established workload flows accepted (in and out), then the jump to mg-FORWARD.
+    expect(counts.get('FORWARD')).toBe(3);
   });
 
   test('the check can fail: a rule naming a set that does not exist is rejected', async () => {

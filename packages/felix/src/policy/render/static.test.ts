@@ -1,27 +1,37 @@
 import { ALL_POOLS_SET, MASQ_POOLS_SET, renderStatic } from './static';
-import { chainNamed, lines } from './testing';
+import { chainNamed, lines, ruleText } from './testing';
 
 const config = { pools: ['10.65.0.0/16', '10.66.0.0/16', 'fd00::/64'], natOutgoingPools: ['10.65.0.0/16'] };
 
 describe('renderStatic', () => {
-  test('hooks: one rule per kernel chain', () => {
+  test('hooks: established workload flows accepted in the kernel chain, the rest jumps to ours', () => {
     const { filter, nat } = renderStatic(config);
-    expect(filter.hooks).toEqual([
-      { kernelChain: 'FORWARD', rules: [{ match: '', action: '-j mg-FORWARD' }] },
-      { kernelChain: 'INPUT', rules: [{ match: '', action: '-j mg-INPUT' }] },
-      { kernelChain: 'OUTPUT', rules: [{ match: '', action: '-j mg-OUTPUT' }] },
+    expect(
+      filter.hooks.map(({ kernelChain, rules }) => ({ kernelChain, rules: rules.map(ruleText) })),
+    ).toEqual([
+      {
+        kernelChain: 'FORWARD',
+        rules: [
+          '-i mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+          '-o mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+          '-j mg-FORWARD',
+        ],
+      },
+      {
+        kernelChain: 'INPUT',
+        rules: ['-i mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-j mg-INPUT'],
+      },
+      { kernelChain: 'OUTPUT', rules: ['-j mg-OUTPUT'] },
     ]);
     expect(nat.hooks).toEqual([
       { kernelChain: 'POSTROUTING', rules: [{ match: '', action: '-j mg-nat-outgoing' }] },
     ]);
   });
 
-  test('mg-FORWARD: conntrack, both dispatches, then an explicit ACCEPT of what policy accepted', () => {
+  test('mg-FORWARD: INVALID dropped, both dispatches, then an explicit ACCEPT of what policy accepted', () => {
     expect(lines(chainNamed(renderStatic(config).filter.chains, 'mg-FORWARD'))).toEqual([
       '-i mg+ -m conntrack --ctstate INVALID -j DROP',
-      '-i mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
       '-o mg+ -m conntrack --ctstate INVALID -j DROP',
-      '-o mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
       '-i mg+ -j mg-from-wl-dispatch',
       '-o mg+ -j mg-to-wl-dispatch',
       '-i mg+ -m mark --mark 0x10000/0x10000 -j ACCEPT',
@@ -34,7 +44,6 @@ describe('renderStatic', () => {
     expect(lines(chainNamed(chains, 'mg-OUTPUT'))).toEqual(['-o mg+ -j ACCEPT']);
     expect(lines(chainNamed(chains, 'mg-INPUT'))).toEqual([
       '-i mg+ -m conntrack --ctstate INVALID -j DROP',
-      '-i mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
       '-i mg+ -g mg-wl-to-host',
     ]);
     expect(lines(chainNamed(chains, 'mg-wl-to-host'))).toEqual(['-j mg-from-wl-dispatch', '-j DROP']);

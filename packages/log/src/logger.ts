@@ -1,4 +1,4 @@
-// The logging interface the speaker writes to; the agent plugs in its own structured logger.
+// The interface components log through; what writes the lines is the caller's choice.
 
 export type LogFields = Readonly<Record<string, unknown>>;
 

@@ -1,0 +1,55 @@
+// One decode per stored value, however many calc stages read it: the WorkloadEndpoint watch feeds
+// both the route and the policy calc the same KeyValue object, and validating 10,000 endpoints
+// twice was a tenth of felix's start. Keyed by the object itself (not by key or revision), so an
+// entry can never be stale and goes away with the event. WorkloadEndpoints take the fast reader
+// (see workload-endpoint-reader.ts); every other kind, and any endpoint it is unsure of, the full
+// schema.
+
+import { decodeResource, type Resource, validateResource, type WorkloadEndpoint } from '@margay/api';
+import { parsePrefix } from '@margay/dataplane';
+import type { KeyValue } from '@margay/datastore';
+import { readWorkloadEndpoint } from './workload-endpoint-reader';
+
+type Decoded = { readonly resource: Resource } | { readonly error: Error };
+
+const decoded = new WeakMap<KeyValue, Decoded>();
+/** Endpoints the fast reader returned: their ipNetworks are canonical IPv4 prefixes already. */
+const canonical = new WeakSet<Resource>();
+
+/** The stored value as a resource, remembered for this KeyValue object; a corrupt value throws every time. */
+export function decodeStored(kv: KeyValue): Resource {
+  let entry = decoded.get(kv);
+  if (entry === undefined) {
+    try {
+      entry = { resource: decode(kv.value) };
+    } catch (error) {
+      entry = { error: error as Error };
+    }
+    decoded.set(kv, entry);
+  }
+  if ('error' in entry) throw entry.error;
+  return entry.resource;
+}
+
+function decode(value: string): Resource {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return decodeResource(value); // throws the codec's own error for invalid JSON
+  }
+  const endpoint = readWorkloadEndpoint(parsed);
+  if (endpoint === undefined) return validateResource(parsed, STORE_SOURCE);
+  canonical.add(endpoint);
+  return endpoint;
+}
+
+/** The endpoint's networks as canonical prefixes ("10.0.1.5/32"); throws naming a bad one. */
+export function endpointNetworks(endpoint: WorkloadEndpoint): string[] {
+  const { ipNetworks } = endpoint.spec;
+  if (canonical.has(endpoint)) return ipNetworks;
+  return ipNetworks.map((net, index) => parsePrefix(net, `spec.ipNetworks[${index}]`).text);
+}
+
+/** Where decodeResource says a stored value came from, so errors read the same on both paths. */
+const STORE_SOURCE = 'datastore';

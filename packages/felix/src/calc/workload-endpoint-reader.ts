@@ -1,0 +1,98 @@
+// A fast reader for stored WorkloadEndpoints, the bulk of what felix lists at start (10,000 and
+// more): the full schema validation cost more than all of felix's calc. Every stored value was
+// validated on write, so this checks only the fields felix reads (types, and canonical IPv4
+// networks) and returns a resource holding only those; anything it is unsure of returns undefined,
+// and the caller validates the value in full, so a bad value still gets the schema's error naming
+// the field. Fields felix does not read are left out, never passed on unchecked.
+
+import { API_VERSION, CALICO_API_VERSION, type EndpointPort, type WorkloadEndpoint } from '@margay/api';
+
+type Fields = Record<string, unknown>;
+
+/** The endpoint with the fields felix reads, or undefined when it needs full validation. */
+export function readWorkloadEndpoint(value: unknown): WorkloadEndpoint | undefined {
+  if (!isRecord(value) || value['kind'] !== 'WorkloadEndpoint') return undefined;
+  if (value['apiVersion'] !== API_VERSION && value['apiVersion'] !== CALICO_API_VERSION) return undefined;
+  const { metadata, spec } = value;
+  if (!isRecord(metadata) || !isRecord(spec)) return undefined;
+  const { name, namespace, labels } = metadata;
+  if (!isNonEmptyString(name) || !(namespace === undefined || isNonEmptyString(namespace))) return undefined;
+  if (!(labels === undefined || isStringRecord(labels))) return undefined;
+  const { node, interfaceName, ipNetworks, profiles, ports } = spec;
+  if (!isNonEmptyString(node) || !isNonEmptyString(interfaceName)) return undefined;
+  if (!(ipNetworks === undefined || (Array.isArray(ipNetworks) && ipNetworks.every(isCanonicalIpv4Net)))) {
+    return undefined;
+  }
+  if (!(profiles === undefined || (Array.isArray(profiles) && profiles.every(isNonEmptyString)))) {
+    return undefined;
+  }
+  const readPorts = ports === undefined ? undefined : readEndpointPorts(ports);
+  if (ports !== undefined && readPorts === undefined) return undefined;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'WorkloadEndpoint',
+    metadata: {
+      name,
+      namespace: namespace ?? 'default',
+      ...(labels !== undefined && { labels: labels as Record<string, string> }),
+    },
+    spec: {
+      node,
+      interfaceName,
+      ipNetworks: (ipNetworks ?? []) as string[],
+      ...(profiles !== undefined && { profiles: profiles as string[] }),
+      ...(readPorts !== undefined && { ports: readPorts }),
+    },
+  };
+}
+
+function readEndpointPorts(ports: unknown): EndpointPort[] | undefined {
+  if (!Array.isArray(ports)) return undefined;
+  const read: EndpointPort[] = [];
+  for (const port of ports) {
+    if (!isRecord(port) || !isNonEmptyString(port['name'])) return undefined;
+    const protocol = port['protocol'];
+    if (protocol !== 'TCP' && protocol !== 'UDP' && protocol !== 'SCTP') return undefined;
+    const number = port['port'];
+    if (!Number.isInteger(number) || (number as number) < 1 || (number as number) > 65535) return undefined;
+    read.push({ name: port['name'], protocol, port: number as number });
+  }
+  return read;
+}
+
+const IPV4_NET = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** "a.b.c.d/n" exactly as the schema would output it: no leading zeros, host bits clear. */
+export function isCanonicalIpv4Net(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const match = IPV4_NET.exec(value);
+  if (match === null) return false;
+  let address = 0;
+  for (let i = 1; i <= 4; i++) {
+    const octet = match[i]!;
+    if (octet.length > 1 && octet.startsWith('0')) return false;
+    const n = Number(octet);
+    if (n > 255) return false;
+    address = address * 256 + n;
+  }
+  const lengthText = match[5]!;
+  if (lengthText.length > 1 && lengthText.startsWith('0')) return false;
+  const length = Number(lengthText);
+  if (length > 32) return false;
+  const hostSize = 2 ** (32 - length);
+  return address % hostSize === 0;
+}
+
+function isRecord(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function isStringRecord(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  for (const key in value) if (typeof value[key] !== 'string') return false;
+  return true;
+}
