@@ -21,7 +21,6 @@ import {
 const BASE = join(REPO_ROOT, 'deploy', 'base');
 const INSTALL_CNI = join(REPO_ROOT, 'deploy', 'image', 'install-cni.sh');
 
-
 /** The environment variables `read` looks at, seen through a proxy. */
 function namesRead(read: (env: NodeJS.ProcessEnv) => unknown): Set<string> {
   const names = new Set<string>();

@@ -80,6 +80,7 @@ export class ApplyRecorder {
       },
       removeChains: (names) => inner.removeChains(names),
       setHooks: (kernelChain, rules) => inner.setHooks(kernelChain, rules),
+      prime: () => inner.prime(),
       apply: async (): Promise<TableApplyResult> => {
         const result = await this.timed(inner.name === 'nat' ? 'nat' : 'filter', () => inner.apply());
         this.bytes += result.bytesWritten;
@@ -105,6 +106,7 @@ export class ApplyRecorder {
       },
       removeMembers: (name, members) => inner.removeMembers(name, members),
       removeSet: (name) => inner.removeSet(name),
+      prime: () => inner.prime(),
       applyUpdates: async (): Promise<IpSetApplyResult> => {
         this.startedAt = performance.now();
         const result = await this.timed('ipset updates', () => inner.applyUpdates());

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { ManifestDocument } from './manifests';
 
-
 /** The repository's root, from e2e/src/deploy or e2e/dist/deploy. */
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 

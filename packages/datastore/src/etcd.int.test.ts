@@ -14,6 +14,7 @@ import type { EtcdConfig } from './etcd-config';
 import { describeDatastoreContract } from './testing/contract';
 import { WatchRecorder } from './testing/recorder';
 import { TcpProxy } from './testing/tcp-proxy';
+import type { KeyValue } from './types';
 import { DatastoreUnavailableError } from './types';
 
 let server: EtcdServer;
@@ -63,15 +64,16 @@ describe('EtcdDatastore against etcd itself', () => {
     // new watcher, the race that silently lost events in Calico 3.16.
     let raced = false;
     class CompactingAfterFirstList extends EtcdDatastore {
-      override async list(prefix: string) {
-        const listing = await super.list(prefix);
+      // Every listing (whole, or paged for a first watch listing) goes through listPages.
+      protected override async listPages(prefix: string, onPage: (items: KeyValue[]) => void) {
+        const revision = await super.listPages(prefix, onPage);
         if (!raced) {
           raced = true;
           await writer.put('/race/x', '1');
           await writer.put('/race/x', '2');
           await writer.compact(await writer.revision());
         }
-        return listing;
+        return revision;
       }
     }
     const store = new CompactingAfterFirstList({ endpoints: server.endpoints });

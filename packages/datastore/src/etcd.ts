@@ -38,7 +38,11 @@ export class EtcdDatastore implements Datastore {
     this.endpoints = settings.hosts.join(', ');
     this.timeoutMs = settings.timeoutMs;
     this.client = new Etcd3(settings.clientOptions);
-    this.backend = etcdWatchBackend(this.client, (prefix) => this.list(prefix));
+    this.backend = etcdWatchBackend(
+      this.client,
+      (prefix) => this.list(prefix),
+      (prefix, onPage) => this.listPages(prefix, onPage),
+    );
   }
 
   async get(key: string): Promise<KeyValue | undefined> {
@@ -49,18 +53,23 @@ export class EtcdDatastore implements Datastore {
   }
 
   async list(prefix: string): Promise<ListResult> {
+    const items: KeyValue[] = [];
+    const revision = await this.listPages(prefix, (page) => items.push(...page));
+    return { items, revision };
+  }
+
+  /**
+   * Lists the prefix page by page, handing each page to `onPage` as it arrives; resolves with the
+   * listing's revision. In pages, like Calico: one response for a large prefix (10,000 endpoints)
+   * would exceed gRPC's 4 MiB message limit. Every page is read at the first page's revision, so
+   * the pages are one consistent snapshot, in key order. The next page is requested before this
+   * one is handed over, so etcd serves it while the consumer works.
+   */
+  protected async listPages(prefix: string, onPage: (items: KeyValue[]) => void): Promise<number> {
     checkPrefix(prefix, 'list');
     const range = Range.prefix(prefix);
-    // In pages, like Calico: one response for a large prefix (10,000 endpoints) would exceed
-    // gRPC's 4 MiB message limit. Every page is read at the first page's revision, so the
-    // listing is one consistent snapshot, in key order.
-    const items: KeyValue[] = [];
-    let start = range.start;
-    let revision: number | undefined;
-    for (;;) {
-      const from = start;
-      const atRevision = revision;
-      const response = await this.call(`list ${prefix}`, () =>
+    const fetch = (from: Buffer, atRevision: number | undefined) =>
+      this.call(`list ${prefix}`, () =>
         this.client.kv.range({
           key: from,
           range_end: range.end,
@@ -68,13 +77,24 @@ export class EtcdDatastore implements Datastore {
           ...(atRevision !== undefined && { revision: atRevision }),
         }),
       );
+    let pending = fetch(range.start, undefined);
+    let revision: number | undefined;
+    for (;;) {
+      const response = await pending;
       revision ??= Number(response.header.revision);
-      items.push(...response.kvs.map(toKeyValue));
       const last = response.kvs[response.kvs.length - 1];
-      if (!response.more || last === undefined) break;
-      start = Buffer.concat([last.key, Buffer.from([0])]); // the next key after the last one
+      const more = response.more && last !== undefined;
+      if (more) {
+        pending = fetch(Buffer.concat([last.key, Buffer.from([0])]), revision); // the key after the last
+      }
+      try {
+        onPage(response.kvs.map(toKeyValue));
+      } catch (error) {
+        pending.catch(() => {}); // abandoned: its failure is not news
+        throw error;
+      }
+      if (!more) return revision;
     }
-    return { items, revision };
   }
 
   async put(key: string, value: string, options: PutOptions = {}): Promise<KeyValue> {
@@ -197,9 +217,14 @@ export class EtcdDatastore implements Datastore {
 }
 
 /** etcd3 watchers as the syncer's raw watches. */
-function etcdWatchBackend(client: Etcd3, list: (prefix: string) => Promise<ListResult>): WatchBackend {
+function etcdWatchBackend(
+  client: Etcd3,
+  list: WatchBackend['list'],
+  listPaged: NonNullable<WatchBackend['listPaged']>,
+): WatchBackend {
   return {
     list,
+    listPaged,
     watchFrom(prefix: string, revision: number, listener: RawWatchListener): RawWatch {
       const watcher = client.watch().prefix(prefix).startRevision(String(revision)).watcher();
       let done = false;

@@ -137,3 +137,107 @@ test('fail() stops the watch and reports the error once', async () => {
   expect(errors).toEqual([closed]);
   expect(backend.watches[0]!.cancelled).toBe(true);
 });
+
+/** A backend whose first listings come in pages the test releases one at a time. */
+class PagedBackend extends ScriptedBackend {
+  /** Per paged listing: its pages (or an error after some), and its revision. */
+  readonly pagedListings: Array<{ pages: Array<KeyValue[] | Error>; revision: number }> = [];
+  private releaseNext: (() => void) | undefined;
+  pagedCalls = 0;
+
+  /** Lets the listing in progress hand over its next page (once it is waiting to). */
+  async release(): Promise<void> {
+    await waitFor('a listing waiting to hand over a page', () => this.releaseNext !== undefined);
+    const release = this.releaseNext!;
+    this.releaseNext = undefined;
+    release();
+  }
+
+  async listPaged(_prefix: string, onPage: (items: readonly KeyValue[]) => void): Promise<number> {
+    this.pagedCalls++;
+    const listing = this.pagedListings.shift();
+    if (listing === undefined) throw new Error('no paged listing scripted');
+    for (const page of listing.pages) {
+      await new Promise<void>((resolve) => {
+        this.releaseNext = resolve;
+      });
+      if (page instanceof Error) throw page;
+      onPage(page);
+    }
+    return listing.revision;
+  }
+}
+
+test('the first listing is delivered page by page; in-sync only after the last page', async () => {
+  const backend = new PagedBackend();
+  backend.pagedListings.push({ pages: [[kv('/p/a', '1', 2)], [kv('/p/b', '1', 3)]], revision: 4 });
+  const { watch, events } = syncer(backend);
+  try {
+    await waitFor('the first page requested', () => backend.pagedCalls === 1);
+    await backend.release();
+    await waitFor('the first page', () => events.length === 1);
+    expect(events).toEqual([{ type: 'put', kv: kv('/p/a', '1', 2) }]);
+    await backend.release();
+    await waitFor('in-sync', () => events.length === 3);
+    expect(events.slice(1)).toEqual([
+      { type: 'put', kv: kv('/p/b', '1', 3) },
+      { type: 'in-sync', revision: 4 },
+    ]);
+    expect(backend.watches.map((w) => w.revision)).toEqual([5]);
+  } finally {
+    await watch.close();
+  }
+});
+
+test('a paged listing that fails half-way is retried without duplicates, and gone keys are deleted', async () => {
+  const backend = new PagedBackend();
+  backend.pagedListings.push(
+    { pages: [[kv('/p/a', '1', 2), kv('/p/gone', '1', 2)], new Error('connection reset')], revision: 3 },
+    { pages: [[kv('/p/a', '1', 2)], [kv('/p/b', '1', 5)]], revision: 6 },
+  );
+  const { watch, events, listErrors } = syncer(backend);
+  try {
+    await waitFor('the first listing', () => backend.pagedCalls === 1);
+    await backend.release();
+    await waitFor('its first page', () => events.length === 2);
+    await backend.release(); // the failure
+    await waitFor('the retry', () => backend.pagedCalls === 2);
+    expect(listErrors.map((error) => error.message)).toEqual(['connection reset']);
+    await backend.release();
+    await backend.release();
+    await waitFor('in-sync', () => events.some((event) => event.type === 'in-sync'));
+    expect(events).toEqual([
+      { type: 'put', kv: kv('/p/a', '1', 2) },
+      { type: 'put', kv: kv('/p/gone', '1', 2) },
+      { type: 'put', kv: kv('/p/b', '1', 5) },
+      { type: 'delete', key: '/p/gone', prev: kv('/p/gone', '1', 2), revision: 6 },
+      { type: 'in-sync', revision: 6 },
+    ]);
+  } finally {
+    await watch.close();
+  }
+});
+
+test('after the first in-sync a re-listing is delivered whole, never page by page', async () => {
+  const backend = new PagedBackend();
+  backend.pagedListings.push({ pages: [[kv('/p/a', '1', 2)]], revision: 2 });
+  backend.listings.push({ items: [kv('/p/a', '2', 3), kv('/p/b', '1', 4)], revision: 5 });
+  const { watch, events } = syncer(backend);
+  try {
+    await waitFor('the paged listing', () => backend.pagedCalls === 1);
+    await backend.release();
+    await waitFor('the watch', () => backend.watches.length === 1);
+    backend.watches[0]!.listener.onLost('compacted');
+    await waitFor('the second in-sync', () => events.filter((e) => e.type === 'in-sync').length === 2);
+    expect(backend.pagedCalls).toBe(1);
+    expect(backend.listCalls).toBe(1);
+    expect(events.slice(2)).toEqual([
+      { type: 'resync', reason: 'compacted' },
+      { type: 'put', kv: kv('/p/a', '2', 3), prev: kv('/p/a', '1', 2) },
+      { type: 'put', kv: kv('/p/b', '1', 4) },
+      { type: 'in-sync', revision: 5 },
+    ]);
+  } finally {
+    await watch.close();
+  }
+});

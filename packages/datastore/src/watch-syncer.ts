@@ -23,6 +23,11 @@ export interface RawWatch {
 /** What a store offers for list-then-watch. */
 export interface WatchBackend {
   list(prefix: string): Promise<ListResult>;
+  /**
+   * Optional: the same listing handed over in pages as they arrive (resolving with its revision),
+   * so the consumer works on one page while the store reads the next.
+   */
+  listPaged?(prefix: string, onPage: (items: readonly KeyValue[]) => void): Promise<number>;
   /** Report every change under `prefix` from `revision` on, in order, until cancelled or lost. */
   watchFrom(prefix: string, revision: number, listener: RawWatchListener): RawWatch;
 }
@@ -34,6 +39,8 @@ export class WatchSyncer implements Watch {
   private readonly backoff = new Backoff(100, 5_000);
   private raw: RawWatch | undefined;
   private stopped = false;
+  /** The consumer has had an in-sync: listings are delivered whole from then on. */
+  private wasInSync = false;
   /** Ends the current wait (backoff pause or live watch) early when the syncer stops. */
   private interrupt = (): void => {};
 
@@ -66,9 +73,10 @@ export class WatchSyncer implements Watch {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      let listing: ListResult;
+      const listed = new Set<string>();
+      let revision: number;
       try {
-        listing = await this.backend.list(this.prefix);
+        revision = await this.list(listed);
       } catch (error) {
         if (this.stopped) return;
         this.reportListError(asError(error));
@@ -77,9 +85,9 @@ export class WatchSyncer implements Watch {
       }
       if (this.stopped) return;
       this.backoff.reset();
-      this.deliverListing(listing);
+      this.finishListing(listed, revision);
       // Continue right after the listing: never from a later revision, which could skip events.
-      const reason = await this.watchUntilLost(listing.revision + 1);
+      const reason = await this.watchUntilLost(revision + 1);
       await this.raw?.cancel();
       if (this.stopped) return;
       this.emit({ type: 'resync', reason });
@@ -123,18 +131,37 @@ export class WatchSyncer implements Watch {
     });
   }
 
-  private deliverListing(listing: ListResult): void {
-    const listed = new Set<string>();
-    for (const kv of listing.items) {
-      listed.add(kv.key);
-      const prev = this.delivered.get(kv.key);
-      if (prev?.modRevision !== kv.modRevision) this.deliverPut(kv, prev);
+  /**
+   * Lists the prefix and delivers the puts of what is new or changed (the first listing page by
+   * page as pages arrive; one that fails half-way leaves them delivered: they were current, and
+   * the retry skips them); records the keys listed and resolves with the listing's revision.
+   */
+  private async list(listed: Set<string>): Promise<number> {
+    const deliverPage = (items: readonly KeyValue[]) => {
+      if (this.stopped) return;
+      for (const kv of items) {
+        listed.add(kv.key);
+        const prev = this.delivered.get(kv.key);
+        if (prev?.modRevision !== kv.modRevision) this.deliverPut(kv, prev);
+      }
+    };
+    // Only before the first in-sync: a consumer in sync may act between pages, and a re-listing
+    // handed over in pages would show it a mix of old and new keys that never existed together.
+    if (this.backend.listPaged !== undefined && !this.wasInSync) {
+      return this.backend.listPaged(this.prefix, deliverPage);
     }
-    // Gone from the listing: deleted while we were not watching, at or before the listing.
+    const listing: ListResult = await this.backend.list(this.prefix);
+    if (!this.stopped) deliverPage(listing.items);
+    return listing.revision;
+  }
+
+  /** After the last page: what was not listed was deleted while we were not watching; then in-sync. */
+  private finishListing(listed: ReadonlySet<string>, revision: number): void {
     for (const [key, prev] of this.delivered) {
-      if (!listed.has(key)) this.deliverDelete(key, prev, listing.revision);
+      if (!listed.has(key)) this.deliverDelete(key, prev, revision);
     }
-    this.emit({ type: 'in-sync', revision: listing.revision });
+    this.wasInSync = true;
+    this.emit({ type: 'in-sync', revision });
   }
 
   private deliverChange(change: RawChange): void {

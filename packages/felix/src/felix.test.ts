@@ -1,4 +1,4 @@
-import { type RecordedCommand, RecordingRunner } from '@margay/dataplane';
+import { type CommandRunner, type RecordedCommand, RecordingRunner } from '@margay/dataplane';
 import type { Datastore, WatchEvent, WatchOptions } from '@margay/datastore';
 import { waitFor } from '@margay/testkit';
 import { Felix } from './felix';
@@ -85,6 +85,62 @@ describe('Felix', () => {
     expect(datastore.closed).toBe(2);
     // Stopping removes nothing.
     expect(runner.batches()).toHaveLength(2);
+  });
+
+  test('watches list while the interfaces are read; routes wait for the interfaces', async () => {
+    const datastore = new ScriptedWatches();
+    const runner = new RecordingRunner(kernel);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slowLinks: CommandRunner = {
+      run: async (argv, input) => {
+        if (argv.join(' ') === 'ip -j link show') await held;
+        return runner.run(argv, input);
+      },
+    };
+    const felix = new Felix({ datastore, nodeName: 'node-a', runner: slowLinks, routeDebounceMs: 0 });
+    const started = felix.start();
+    try {
+      // The watches are open before the interfaces are known, and their snapshots arrive.
+      expect([...datastore.handlers.keys()]).toEqual([ENDPOINTS, AFFINITIES]);
+      const web = endpointDocument({
+        name: 'web',
+        node: 'node-a',
+        interfaceName: 'mgweb',
+        ipNetworks: ['10.0.1.5/32'],
+      });
+      datastore.emit(ENDPOINTS, { type: 'put', kv: keyValue(web.key, web.value, 2) });
+      datastore.emit(ENDPOINTS, { type: 'in-sync', revision: 2 });
+      datastore.emit(AFFINITIES, { type: 'in-sync', revision: 3 });
+      expect(felix.inSync).toBe(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(runner.batches()).toEqual([]);
+
+      release();
+      await started;
+      await waitFor('the first batch', () => runner.batches().length === 1);
+      // Programmed with the interface known: a route through it, not a reconcile that drops it.
+      expect(runner.batches()).toEqual([
+        'route replace 10.0.1.5/32 dev mgweb scope link proto 78 table 254 metric 0\n',
+      ]);
+    } finally {
+      release();
+      await started.catch(() => {});
+      await felix.stop();
+    }
+  });
+
+  test('a failed interface read fails start and closes the watches it opened', async () => {
+    const datastore = new ScriptedWatches();
+    const runner = new RecordingRunner((command) =>
+      command.argv.join(' ') === 'ip -j link show' ? { code: 1, stderr: 'Cannot open netlink socket' } : {},
+    );
+    const felix = new Felix({ datastore, nodeName: 'node-a', runner });
+    await expect(felix.start()).rejects.toThrow('ip -j link show failed (1): Cannot open netlink socket');
+    expect(datastore.closed).toBe(2);
+    await felix.stop();
   });
 
   test('a watch whose listing fails says so, with the prefix and the error, each time', async () => {
@@ -194,5 +250,45 @@ describe('Felix', () => {
       await felix.stop();
     }
     expect(datastore.closed).toBe(8);
+  });
+  test('with policy: reads the tables and sets at start, before any snapshot; a failed read is only a warning', async () => {
+    const datastore = new ScriptedWatches();
+    const primed: string[] = [];
+    class PrimedTable extends FakeTable {
+      async prime(): Promise<void> {
+        primed.push(this.name);
+        if (this.name === 'nat') throw new Error('iptables-nft-save: Permission denied');
+      }
+    }
+    class PrimedIpSets extends FakeIpSets {
+      async prime(): Promise<void> {
+        primed.push('ipsets');
+      }
+    }
+    const filter = new PrimedTable('filter');
+    const nat = new PrimedTable('nat');
+    const warnings: string[] = [];
+    const felix = new Felix({
+      datastore,
+      nodeName: 'node-a',
+      runner: new RecordingRunner(kernel),
+      log: { info: () => {}, warn: (message) => warnings.push(message) },
+      policy: { dataplane: () => ({ filter, nat, ipSets: new PrimedIpSets() }), debounceMs: 0 },
+    });
+    await felix.start();
+    try {
+      expect(primed.sort()).toEqual(['filter', 'ipsets', 'nat']);
+      expect(filter.applies + nat.applies).toBe(0);
+      await waitFor('the warning', () => warnings.length > 0);
+      expect(warnings).toEqual([
+        'reading iptables nat ahead of the first apply failed (it reads again): iptables-nft-save: Permission denied',
+      ]);
+      for (const prefix of datastore.handlers.keys())
+        datastore.emit(prefix, { type: 'in-sync', revision: 1 });
+      await waitFor('the first policy apply', () => felix.policyStats()?.applies === 1);
+      expect(primed).toHaveLength(3);
+    } finally {
+      await felix.stop();
+    }
   });
 });

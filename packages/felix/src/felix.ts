@@ -111,6 +111,7 @@ export class Felix {
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private programming = false;
+  private interfacesKnown = false;
   private readonly policy: PolicyParts | undefined;
 
   constructor(options: FelixOptions) {
@@ -181,9 +182,13 @@ export class Felix {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`Felix cannot start: it is already ${this.state}`);
     this.state = 'started';
-    // Interfaces first: a snapshot applied without them would look like no workload has a
-    // veth, and the first reconcile would delete every workload route.
-    this.calc.setInterfaces(await readUpInterfaces(this.options.runner));
+    // Read while the watches list (their snapshots take far longer); routes are programmed only
+    // once the interfaces are known: a snapshot applied without them would look like no workload
+    // has a veth, and the first reconcile would delete every workload route.
+    const interfaces = readUpInterfaces(this.options.runner);
+    // Settled here so that a failure is handled below, not reported as unhandled meanwhile.
+    interfaces.catch(() => {});
+    this.primePolicyDataplane();
     const { nodeName } = this.options;
     this.watches = [
       this.watch('endpoints', resourcePrefix('WorkloadEndpoint'), (event) => {
@@ -199,8 +204,18 @@ export class Felix {
         );
       }
     }
+    try {
+      this.calc.setInterfaces(await interfaces);
+    } catch (error) {
+      const watches = this.watches;
+      this.watches = [];
+      await Promise.all(watches.map((watch) => watch.close()));
+      throw error;
+    }
+    this.interfacesKnown = true;
     this.pollTimer = setInterval(() => void this.pollInterfaces(), this.interfacePollIntervalMs);
     this.log.info('felix started', { node: nodeName });
+    this.startRoutesWhenReady();
   }
 
   /** Stops watching and programming; the routes stay as programmed. */
@@ -235,13 +250,33 @@ export class Felix {
   private onEvent(source: RouteSource, event: WatchEvent): void {
     if (event.type === 'resync') this.log.warn(`felix ${source} watch resyncing: ${event.reason}`);
     const changed = this.calc.apply(source, event);
-    if (!this.calc.inSync) return;
-    if (!this.programming) {
-      this.programming = true;
-      this.log.info('felix in sync: programming routes');
-      void this.routes.start();
-    } else if (changed) {
-      this.routes.invalidate();
+    if (!this.programming) this.startRoutesWhenReady();
+    else if (changed) this.routes.invalidate();
+  }
+
+  /** Routes are programmed once both watches are in sync and the interfaces have been read. */
+  private startRoutesWhenReady(): void {
+    if (this.programming || !this.interfacesKnown || !this.calc.inSync || this.state !== 'started') return;
+    this.programming = true;
+    this.log.info('felix in sync: programming routes');
+    void this.routes.start();
+  }
+
+  /**
+   * The tables and sets are read (backend detection, iptables-save, ipset save) while the
+   * watches list, so the first apply only plans and writes. If a read fails, the apply reads again.
+   */
+  private primePolicyDataplane(): void {
+    if (this.policy === undefined) return;
+    const { filter, nat, ipSets } = this.policy.dataplane;
+    for (const [what, prime] of [
+      ['iptables nat', nat.prime?.bind(nat)],
+      ['iptables filter', filter.prime?.bind(filter)],
+      ['ipsets', ipSets.prime?.bind(ipSets)],
+    ] as const) {
+      prime?.().catch((error: Error) =>
+        this.log.warn(`reading ${what} ahead of the first apply failed (it reads again): ${error.message}`),
+      );
     }
   }
 

@@ -2,8 +2,8 @@
 // control socket (`birdc show protocols all`, parsed as calicoctl parses `show protocols`) and
 // margay-confd's status key, which says whether BIRD runs what etcd holds and, if not, why.
 
-import { statusKeys } from '@margay/api';
 import { execFile } from 'node:child_process';
+import { statusKeys } from '@margay/api';
 import type { Datastore } from '@margay/datastore';
 import { CommandError } from '../errors';
 import { renderTable } from '../table';

@@ -131,6 +131,59 @@ describe('IpSetManager', () => {
     expect(runner.commands.filter((c) => c.argv[1] === 'save')).toHaveLength(2);
   });
 
+  test('prime reads ipset save ahead; the first apply compares every desired set against it', async () => {
+    const { runner, restores } = fakeIpset(SAVED);
+    const sets = new IpSetManager({ runner });
+    await sets.prime();
+    await sets.prime(); // once read, priming again reads nothing
+    expect(runner.commands.map((c) => c.argv.join(' '))).toEqual(['ipset save']);
+    sets.replaceMembers({ name: 'mg4-s-pods', type: 'hash:ip' }, ['10.0.0.2', '10.0.0.3']);
+    await sets.applyUpdates();
+    expect(restores()).toEqual(['del mg4-s-pods 10.0.0.1\nadd mg4-s-pods 10.0.0.3\n']);
+    expect(runner.commands.filter((c) => c.argv[1] === 'save')).toHaveLength(1);
+    expect(await sets.applyDeletions()).toEqual({ bytesWritten: 'destroy mgt-9-0\n'.length });
+  });
+
+  test('a set read back by applyDeletions is compared in full by the next applyUpdates', async () => {
+    let saved = '';
+    const runner = new RecordingRunner((command) => {
+      if (command.argv[1] === 'save') return { stdout: saved };
+      return command.input.startsWith('destroy')
+        ? { code: 1, stderr: 'ipset v7.17: Error in line 1: busy\n' }
+        : {};
+    });
+    const sets = new IpSetManager({ runner });
+    sets.replaceMembers({ name: 'mg4-s-a', type: 'hash:ip' }, ['10.0.0.1']);
+    await sets.applyUpdates();
+    await sets.applyDeletions(); // nothing unwanted: no restore
+    saved = `create mg4-s-x hash:ip family inet maxelem ${IPSET_MAX_ELEMENTS}\n`;
+    sets.resync();
+    await expect(sets.applyDeletions()).rejects.toThrow(/busy/);
+    // The kernel lost mg4-s-a meanwhile (someone destroyed it): a full compare recreates it.
+    saved = '';
+    await sets.applyDeletions();
+    await sets.applyUpdates();
+    expect(
+      runner.commands
+        .filter((c) => c.argv[1] === 'restore')
+        .map((c) => c.input)
+        .at(-1),
+    ).toBe(`create mg4-s-a hash:ip family inet maxelem ${IPSET_MAX_ELEMENTS}\nadd mg4-s-a 10.0.0.1\n`);
+  });
+
+  test('IPv4 members take a fast path with the same result as the general parse', () => {
+    const sets = new IpSetManager({ runner: new RecordingRunner() });
+    sets.replaceMembers({ name: 'mg4-s-a', type: 'hash:ip' }, ['10.0.0.1', '255.255.255.255', '0.0.0.0']);
+    sets.replaceMembers({ name: 'mg4-n-b', type: 'hash:net' }, ['10.0.0.1/32', '10.0.0.2', '10.0.0.0/8']);
+    expect([...(sets.members('mg4-s-a') ?? [])]).toEqual(['10.0.0.1', '255.255.255.255', '0.0.0.0']);
+    expect([...(sets.members('mg4-n-b') ?? [])]).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.0/8']);
+    // Not canonical or not an address: the general parse decides, and names the problem.
+    expect(() => sets.addMembers('mg4-s-a', ['010.0.0.1'])).toThrow(/'010.0.0.1' is not an IP address/);
+    expect(() => sets.addMembers('mg4-s-a', ['256.0.0.1'])).toThrow(/'256.0.0.1' is not an IP address/);
+    expect(() => sets.addMembers('mg4-n-b', ['10.0.0.1/24'])).toThrow(/host bits/);
+    expect(() => sets.addMembers('mg4-n-b', ['10.0.0.1/33'])).toThrow(/prefix length/);
+  });
+
   test('parseIpsetSave keeps only our sets', () => {
     expect([...parseIpsetSave(SAVED).keys()]).toEqual(['mg4-s-pods', 'mgt-9-0']);
   });

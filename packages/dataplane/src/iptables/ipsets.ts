@@ -32,6 +32,8 @@ export class IpSetManager implements IpSets {
   private readonly dirty = new Set<string>();
   /** Our sets in the kernel as last read or written; null means read before the next write. */
   private kernel: Map<string, SetState> | null = null;
+  /** The kernel was read and not yet compared with every desired set (dirty alone is not enough). */
+  private compareAll = true;
   private tempCounter = 0;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -73,11 +75,20 @@ export class IpSetManager implements IpSets {
     this.kernel = null;
   }
 
+  /**
+   * Reads `ipset save` ahead of the first apply (felix does this while it lists the datastore), so
+   * that apply only compares and writes. Does nothing once the kernel has been read or written.
+   */
+  prime(): Promise<void> {
+    return this.serially(async () => {
+      if (this.kernel === null) this.kernel = await this.read();
+    });
+  }
+
   applyUpdates(): Promise<IpSetApplyResult> {
     return this.serially(async () => {
-      const reread = this.kernel === null;
-      const kernel = reread ? await this.read() : (this.kernel as Map<string, SetState>);
-      const names = reread ? [...this.desired.keys()] : [...this.dirty];
+      const kernel = this.kernel ?? (await this.read());
+      const names = this.compareAll ? [...this.desired.keys()] : [...this.dirty];
       const lines: string[] = [];
       const after = new Map(kernel);
       for (const name of names) {
@@ -87,6 +98,7 @@ export class IpSetManager implements IpSets {
       }
       const written = await this.restore(lines);
       this.kernel = after;
+      this.compareAll = false;
       this.dirty.clear();
       return written;
     });
@@ -151,7 +163,9 @@ export class IpSetManager implements IpSets {
     return { bytesWritten: Buffer.byteLength(input) };
   }
 
+  /** Every read is compared in full by the next applyUpdates. */
   private async read(): Promise<Map<string, SetState>> {
+    this.compareAll = true;
     const result = await this.runner.run(['ipset', 'save']);
     if (result.code !== 0) throw new Error(`ipset save failed (${result.code}): ${result.stderr.trim()}`);
     return parseIpsetSave(result.stdout);
@@ -213,6 +227,9 @@ function canonicalMembers(
   return result;
 }
 
+/** A dotted quad without leading zeros: already as `ipset save` prints it. */
+const CANONICAL_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 /** The member as `ipset save` prints it, so desired and read-back members compare as strings. */
 function canonicalMember(
   name: string,
@@ -220,6 +237,11 @@ function canonicalMember(
   family: 'inet' | 'inet6',
   member: string,
 ): string {
+  // Nearly every member is a pod's IPv4 address: skip the general parse for those.
+  if (family === 'inet' && (type === 'hash:ip' || type === 'hash:net')) {
+    const host = type === 'hash:net' && member.endsWith('/32') ? member.slice(0, -3) : member;
+    if (CANONICAL_IPV4.test(host)) return host;
+  }
   const what = `ipset '${name}' member`;
   const wantFamily = family === 'inet' ? 4 : 6;
   const checkFamily = (got: number) => {

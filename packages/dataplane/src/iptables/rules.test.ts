@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { HASH_LENGTH, hashRules, ruleTargets, validateChain } from './rules';
 import type { Rule } from './types';
 
@@ -19,6 +20,16 @@ describe('rule hashes', () => {
     expect(new Set(first.map((rule) => rule.hash)).size).toBe(3);
     expect(first[2]?.text).toBe(
       `-m comment --comment "mg:${first[2]?.hash}" -m comment --comment "Unknown interface" -j DROP`,
+    );
+  });
+
+  test('are SHA-224 over chain, previous hash and rule text, so they stay the same across versions', () => {
+    const [first, second] = hashRules('mg-x', [rules[0]!, rules[2]!]);
+    const sha = (...parts: string[]) =>
+      createHash('sha224').update(parts.join('\0')).digest('base64url').slice(0, HASH_LENGTH);
+    expect(first?.hash).toBe(sha('mg-x', '', '-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT'));
+    expect(second?.hash).toBe(
+      sha('mg-x', first?.hash ?? '', '-m comment --comment "Unknown interface" -j DROP'),
     );
   });
 
@@ -63,5 +74,17 @@ describe('rule hashes', () => {
     expect(() =>
       validateChain({ name: 'mg-a', rules: [rules[0]!, { match: '--comment "a', action: '-j DROP' }] }),
     ).toThrow(/rule 2: match has an unbalanced quote/);
+    for (const match of ['-A INPUT -j DROP', '-s 10.0.0.1 --append INPUT']) {
+      expect(() => validateChain({ name: 'mg-a', rules: [{ match, action: '-j DROP' }] })).toThrow(
+        /chain 'mg-a' rule 1: must not contain -A\/--append/,
+      );
+    }
+    // -A inside a word is not an append.
+    expect(() =>
+      validateChain({
+        name: 'mg-a',
+        rules: [{ match: '-m set --match-set mg4-A-x src', action: '-j DROP' }],
+      }),
+    ).not.toThrow();
   });
 });

@@ -184,6 +184,50 @@ describe('Table', () => {
     expect(saves()).toBe(before + 1);
   });
 
+  test('prime reads the kernel before anything is staged; the first apply then writes without reading', async () => {
+    const kernel = fakeKernel(
+      FOREIGN.replace(
+        'COMMIT',
+        `:mg-fw-mgA - [0:0]\n-A mg-fw-mgA ${hashRules('mg-fw-mgA', endpoint.rules)[0]?.text}\nCOMMIT`,
+      ),
+    );
+    const table = new Table({ runner: kernel.runner, name: 'filter', backend: 'nft' });
+    await table.prime();
+    await table.prime(); // once read, priming again reads nothing
+    const argv = kernel.runner.commands.map((c) => c.argv.join(' '));
+    expect(argv).toEqual(['iptables-nft-save -t filter']);
+    table.updateChains([dispatch, endpoint]);
+    table.setHooks('FORWARD', hook);
+    await table.apply();
+    expect(kernel.runner.commands.map((c) => c.argv[0])).toEqual([
+      'iptables-nft-save',
+      'iptables-nft-restore',
+    ]);
+    // The primed read counts: mg-fw-mgA was already right in the kernel, so it is not rewritten.
+    expect(kernel.restores()[0]?.input).not.toContain('mg-fw-mgA -');
+    expect(kernel.restores()[0]?.input).toContain(':mg-FORWARD - [0:0]');
+    // A refresh still reads the kernel again.
+    await table.refresh();
+    expect(kernel.runner.commands.filter((c) => c.argv[0] === 'iptables-nft-save')).toHaveLength(2);
+  });
+
+  test('a failed prime leaves the read to the first apply', async () => {
+    const kernel = fakeKernel(FOREIGN);
+    const table = new Table({ runner: kernel.runner, name: 'filter', backend: 'nft' });
+    kernel.runner.respond = () => ({ code: 1, stderr: 'Permission denied' });
+    await expect(table.prime()).rejects.toThrow(
+      /iptables-nft-save -t filter failed \(1\): Permission denied/,
+    );
+    kernel.runner.respond = (command) => (command.argv[0] === 'iptables-nft-save' ? { stdout: FOREIGN } : {});
+    table.updateChains([dispatch]);
+    expect(await table.apply()).toMatchObject({ chainsWritten: 1 });
+    expect(kernel.runner.commands.map((c) => c.argv[0])).toEqual([
+      'iptables-nft-save',
+      'iptables-nft-save',
+      'iptables-nft-restore',
+    ]);
+  });
+
   test('the periodic refresh re-reads the kernel and repairs what someone deleted, until stopped', async () => {
     const kernel = fakeKernel(FOREIGN);
     const errors: Error[] = [];

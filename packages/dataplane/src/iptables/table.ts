@@ -114,6 +114,17 @@ export class Table implements IptablesTable {
     return this.serially(() => this.sync(false));
   }
 
+  /**
+   * Detects the backend and reads the kernel ahead of the first apply (felix does this while it
+   * lists the datastore), so the first apply only plans and writes. Does nothing once the kernel
+   * has been read or written; a failed write or a refresh still re-reads.
+   */
+  prime(): Promise<void> {
+    return this.serially(async () => {
+      if (this.kernel === null) this.kernel = await this.read(await this.programs());
+    });
+  }
+
   /** Re-reads the kernel and repairs whatever someone else changed or deleted of ours. */
   refresh(): Promise<TableApplyResult> {
     return this.serially(() => this.sync(true));
@@ -193,7 +204,7 @@ export class Table implements IptablesTable {
       // `:chain` creates a chain, or flushes it if it exists (restore --noflush semantics).
       declare.push(`:${name} - [0:0]`);
       for (const rule of rules) appends.push(`-A ${name} ${rule.text}`);
-      after.set(name, { name, policy: '-', rules: rules.map(({ hash, text }) => ({ hash, text })) });
+      after.set(name, { name, policy: '-', rules });
       chainsWritten++;
     }
 

@@ -32,6 +32,8 @@ export interface IptablesTable {
   setHooks(kernelChain: string, rules: readonly Rule[]): void;
   /** Makes the kernel match the desired state: one iptables-restore --noflush for the whole table. */
   apply(): Promise<TableApplyResult>;
+  /** Reads the kernel ahead of the first apply (optional: otherwise that apply reads it). */
+  prime?(): Promise<void>;
 }
 
 export interface TableApplyResult {
@@ -63,6 +65,8 @@ export interface IpSets {
   applyUpdates(): Promise<IpSetApplyResult>;
   /** Destroys unwanted sets; call after the tables apply (so no rule still references them). */
   applyDeletions(): Promise<IpSetApplyResult>;
+  /** Reads the kernel's sets ahead of the first apply (optional: otherwise that apply reads them). */
+  prime?(): Promise<void>;
 }
 
 export interface IpSetApplyResult {

@@ -1,9 +1,14 @@
+import type { WorkloadEndpoint } from '@margay/api';
 import { ResourceValidationError } from '@margay/api';
 import { endpointDocument, keyValue } from '../testing';
-import type { WorkloadEndpoint } from '@margay/api';
 import { decodeStored, endpointNetworks } from './decode-once';
 
-const web = endpointDocument({ name: 'web', node: 'node-a', interfaceName: 'mgweb', ipNetworks: ['10.0.0.5/32'] });
+const web = endpointDocument({
+  name: 'web',
+  node: 'node-a',
+  interfaceName: 'mgweb',
+  ipNetworks: ['10.0.0.5/32'],
+});
 
 describe('decodeStored', () => {
   test('decodes a stored value once per KeyValue and hands every reader the same resource', () => {
@@ -38,8 +43,15 @@ describe('decodeStored', () => {
 
 describe('decodeStored, the fast and the full path', () => {
   test('an endpoint the fast reader is unsure of is validated in full (and normalised by the schema)', () => {
-    const bare = endpointDocument({ name: 'web', node: 'node-a', interfaceName: 'mgweb', ipNetworks: ['10.0.0.5'] });
-    expect(decodeStored(keyValue(bare.key, bare.value, 6)).spec).toMatchObject({ ipNetworks: ['10.0.0.5/32'] });
+    const bare = endpointDocument({
+      name: 'web',
+      node: 'node-a',
+      interfaceName: 'mgweb',
+      ipNetworks: ['10.0.0.5'],
+    });
+    expect(decodeStored(keyValue(bare.key, bare.value, 6)).spec).toMatchObject({
+      ipNetworks: ['10.0.0.5/32'],
+    });
   });
 
   test('an endpoint missing a field felix reads fails with the schema error naming it', () => {
@@ -61,7 +73,12 @@ describe('decodeStored, the fast and the full path', () => {
 test('endpointNetworks: canonical prefixes on either path', () => {
   const fast = decodeStored(keyValue(web.key, web.value, 9)) as WorkloadEndpoint;
   expect(endpointNetworks(fast)).toEqual(['10.0.0.5/32']);
-  const v6 = endpointDocument({ name: 'web', node: 'node-a', interfaceName: 'mgweb', ipNetworks: ['FD00:0::5/128'] });
+  const v6 = endpointDocument({
+    name: 'web',
+    node: 'node-a',
+    interfaceName: 'mgweb',
+    ipNetworks: ['FD00:0::5/128'],
+  });
   const full = decodeStored(keyValue(v6.key, v6.value, 10)) as WorkloadEndpoint;
   expect(endpointNetworks(full)).toEqual(['fd00::5/128']);
 });

@@ -150,7 +150,10 @@ describe('SelectorIndex agrees with evaluating every pair', () => {
       expect([...matches].sort()).toEqual([...expected].sort());
       for (const selectorId of selectors.keys()) {
         expect([...index.itemsMatching(selectorId)].sort()).toEqual(
-          [...expected].filter((m) => m.startsWith(`${selectorId}|`)).map((m) => m.split('|')[1]).sort(),
+          [...expected]
+            .filter((m) => m.startsWith(`${selectorId}|`))
+            .map((m) => m.split('|')[1])
+            .sort(),
         );
       }
     }
