@@ -1,36 +1,18 @@
-// Calico-style policy truth tables with real traffic (same layout as policy-k8s.int.test.ts:
-// namespaces x, y, z with pods a, b, c on 3 nodes, FORWARD DROP on every node): Pass to the next
-// tier and to the namespace profile, GlobalNetworkPolicy order, and margayctl refusing a
-// malformed multi-document file without applying any of it.
-import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { resourcePrefix } from '@margay/api';
-import { requireRoot } from '@margay/testkit';
-import { Cluster } from './cluster';
+import type { Cluster } from './cluster';
 import {
   allReachable,
   applyYaml,
-  createPolicyWorkloads,
-  deleteAllPolicies,
   expectReachability,
   margayctl,
   PODS,
   probe,
-  stopServers,
   tcp,
+  usePolicyCluster,
 } from './policy-support';
-import { applyPool, withStore } from './routing-support';
-import { freshClusterName } from './test-support';
+import { withStore } from './routing-support';
 
 jest.setTimeout(180_000);
-
-const NODES = ['node-1', 'node-2', 'node-3'];
-const BUILT = [
-  'packages/cni/dist/bundle/margay-cni.js',
-  'packages/node/dist/main.js',
-  'packages/ctl/dist/cli.js',
-];
 
 const calico = (kind: 'NetworkPolicy' | 'GlobalNetworkPolicy', metadata: object, spec: object) =>
   JSON.stringify({ apiVersion: 'projectcalico.org/v3', kind, metadata, spec });
@@ -38,28 +20,9 @@ const inNamespace = (ns: string) => `projectcalico.org/namespace == "${ns}"`;
 const fromNs = (ns: string) => ({ namespaceSelector: `ns == "${ns}"` });
 
 describe('Calico policy truth tables on 3 nodes', () => {
-  const name = freshClusterName('calpol');
-  let cluster: Cluster;
-  let servers: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    requireRoot('the network policy e2e tests');
-    for (const file of BUILT) {
-      const path = join(__dirname, '..', '..', file);
-      if (!existsSync(path)) throw new Error(`${path} is missing: run pnpm -s build (and the cni bundle)`);
-    }
-    cluster = await Cluster.up({ nodes: 3, name });
-    await applyPool(cluster, '10.244.0.0/16', 26);
-    await Promise.all(NODES.map((node) => cluster.startAgent(node)));
-    servers = await createPolicyWorkloads(cluster, NODES);
-  });
-  afterAll(async () => {
-    await stopServers(servers);
-    await Cluster.down(name);
-  });
-  beforeEach(async () => {
-    await deleteAllPolicies(cluster);
-    await expectReachability(cluster, [[tcp(80), allReachable()]]);
+  let cluster!: Cluster;
+  usePolicyCluster('calpol', (up) => {
+    cluster = up;
   });
 
   test('Pass skips to the next tier, and from the last tier to the namespace profile', async () => {

@@ -1,52 +1,19 @@
-// Kubernetes NetworkPolicy truth tables with real traffic: margay-node on 3 nodes (iptables
-// FORWARD policy DROP on each), namespaces x, y, z with pods a, b, c spread over the nodes, a
-// server on TCP and UDP 80 and 81 in every pod. Each scenario applies Kubernetes NetworkPolicy
-// YAML with margayctl, then probes every pair until the matrix is the expected one (written as
-// data below). Ported from the upstream Kubernetes network policy e2e suite (test/e2e/network/
-// netpol/network_policy.go):
-//   - should support a 'default-deny-ingress' policy
-//   - should support a 'default-deny-all' policy (egress half) / should deny egress from all pods in a namespace
-//   - should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)
-//   - should enforce policy to allow traffic only from a different namespace, based on NamespaceSelector
-//   - should enforce policy based on PodSelector and NamespaceSelector (AND)
-//   - should enforce policy based on PodSelector or NamespaceSelector (OR)
-//   - should enforce except clause while egress access to server in CIDR block
-//   - should allow ingress access on one named port
-//   - should enforce ingress policy allowing any port traffic to a server on a specific protocol (endPort variant)
-//   - should not allow access by TCP when a policy specifies only SCTP
-//   - should enforce updated policy / should stop enforcing policies after they are deleted
-//   - should allow ingress access from updated pod / should deny ingress access to updated pod
-//   - should allow ingress access from updated namespace
-//   - should enforce multiple, stacked policies with overlapping podSelectors
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { requireRoot } from '@margay/testkit';
-import { Cluster } from './cluster';
+import type { Cluster } from './cluster';
 import {
   allReachable,
   applyYaml,
-  createPolicyWorkloads,
-  deleteAllPolicies,
   deleteYaml,
   expectReachability,
   PODS,
-  stopServers,
+  POLICY_NODES,
   tcp,
   udp,
   updatePodEndpoint,
+  usePolicyCluster,
 } from './policy-support';
-import { applyPool } from './routing-support';
-import { freshClusterName } from './test-support';
 
 jest.setTimeout(180_000);
-
-const NODES = ['node-1', 'node-2', 'node-3'];
-const BUILT = [
-  'packages/cni/dist/bundle/margay-cni.js',
-  'packages/node/dist/main.js',
-  'packages/ctl/dist/cli.js',
-];
 
 /** A Kubernetes NetworkPolicy document. */
 const knp = (namespace: string, name: string, spec: Record<string, unknown>) =>
@@ -60,29 +27,11 @@ const onlyPod = (pod: string) => ({ matchLabels: { pod } });
 const onlyNs = (ns: string) => ({ matchLabels: { ns } });
 
 describe('Kubernetes NetworkPolicy truth tables on 3 nodes', () => {
-  const name = freshClusterName('netpol');
-  let cluster: Cluster;
-  let servers: ChildProcess[] = [];
-
-  beforeAll(async () => {
-    requireRoot('the network policy e2e tests');
-    for (const file of BUILT) {
-      const path = join(__dirname, '..', '..', file);
-      if (!existsSync(path)) throw new Error(`${path} is missing: run pnpm -s build (and the cni bundle)`);
-    }
-    cluster = await Cluster.up({ nodes: 3, name });
-    await applyPool(cluster, '10.244.0.0/16', 26);
-    await Promise.all(NODES.map((node) => cluster.startAgent(node)));
-    servers = await createPolicyWorkloads(cluster, NODES);
-  });
-  afterAll(async () => {
-    await stopServers(servers);
-    await Cluster.down(name);
-  });
-  beforeEach(async () => {
-    // Every scenario starts from no policy, and waits until the kernel says so too.
-    await deleteAllPolicies(cluster);
-    await expectReachability(cluster, [[tcp(80), allReachable()]]);
+  let cluster!: Cluster;
+  let servers: readonly ChildProcess[] = [];
+  usePolicyCluster('netpol', (up, running) => {
+    cluster = up;
+    servers = running;
   });
 
   test('the baseline: with no policy, FORWARD DROP on every node, everyone reaches everyone on TCP and UDP', async () => {
@@ -318,7 +267,7 @@ describe('Kubernetes NetworkPolicy truth tables on 3 nodes', () => {
   test('every pod of the layout took part', () => {
     // Guards the matrices above against a layout that silently shrank.
     expect(cluster.pods().map((pod) => pod.name)).toEqual([...PODS].sort());
-    expect(new Set(cluster.pods().map((pod) => pod.node))).toEqual(new Set(NODES));
+    expect(new Set(cluster.pods().map((pod) => pod.node))).toEqual(new Set(POLICY_NODES));
     // A server that died would read as a deny everywhere: they all still run.
     expect(servers.map((server) => server.exitCode)).toEqual(PODS.map(() => null));
   });

@@ -2,12 +2,14 @@
 // probes of every pair (one prober process per client pod, all its targets in parallel), the
 // expected reachability written as data, and a readable diff between expected and probed.
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeResource, encodeResource, isKind, resourcePrefix, validateResource } from '@margay/api';
-import { waitFor } from '@margay/testkit';
-import type { Cluster, ExecResult } from './cluster';
+import { requireRoot, waitFor } from '@margay/testkit';
+import { Cluster, type ExecResult } from './cluster';
 import { killAndWait } from './processes';
-import { withStore } from './routing-support';
+import { applyPool, withStore } from './routing-support';
+import { freshClusterName } from './test-support';
 
 export const MARGAYCTL = join(__dirname, '..', '..', 'bin', 'margayctl');
 
@@ -292,3 +294,45 @@ export async function deleteAllPolicies(cluster: Cluster): Promise<void> {
 
 /** Everyone reaches everyone: what every scenario starts from. */
 export const allReachable = () => new Reachability(PODS, true);
+
+export const POLICY_NODES = ['node-1', 'node-2', 'node-3'];
+/** What the agents and probes run: built by `pnpm -s build` and the cni bundle. */
+const BUILT = [
+  'packages/cni/dist/bundle/margay-cni.js',
+  'packages/node/dist/main.js',
+  'packages/ctl/dist/cli.js',
+];
+
+/**
+ * One 3-node cluster per test file, with agents, the pods of `createPolicyWorkloads` and their
+ * servers; every test starts from no policy, once the kernel says so too. `onUp` receives the
+ * cluster and the servers once they all run.
+ */
+export function usePolicyCluster(
+  prefix: string,
+  onUp: (cluster: Cluster, servers: readonly ChildProcess[]) => void,
+): void {
+  const name = freshClusterName(prefix);
+  let cluster: Cluster | undefined;
+  let servers: ChildProcess[] = [];
+  beforeAll(async () => {
+    requireRoot('the network policy e2e tests');
+    for (const file of BUILT) {
+      const path = join(__dirname, '..', '..', file);
+      if (!existsSync(path)) throw new Error(`${path} is missing: run pnpm -s build (and the cni bundle)`);
+    }
+    cluster = await Cluster.up({ nodes: POLICY_NODES.length, name });
+    await applyPool(cluster, '10.244.0.0/16', 26);
+    await Promise.all(POLICY_NODES.map((node) => cluster!.startAgent(node)));
+    servers = await createPolicyWorkloads(cluster, POLICY_NODES);
+    onUp(cluster, servers);
+  });
+  afterAll(async () => {
+    await stopServers(servers);
+    await Cluster.down(name);
+  });
+  beforeEach(async () => {
+    await deleteAllPolicies(cluster!);
+    await expectReachability(cluster!, [[tcp(80), allReachable()]]);
+  });
+}

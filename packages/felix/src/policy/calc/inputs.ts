@@ -16,12 +16,8 @@ import { parsePrefix } from '@margay/dataplane';
 import type { KeyValue } from '@margay/datastore';
 import { decodeStored, endpointNetworks } from '../../calc/decode-once';
 import type { PolicyModel, ProfileModel } from '../model';
+import { NAMESPACE_LABEL, namespaceLabelsSelector } from '../render/selectors';
 import type { Labels } from './selector-index';
-
-/** The label Calico puts on every workload endpoint: the namespace it lives in. */
-export const NAMESPACE_LABEL = 'projectcalico.org/namespace';
-/** Prefix of namespace labels as endpoints inherit them from their `kns.<ns>` profile. */
-export const NAMESPACE_LABEL_PREFIX = 'pcns.';
 
 /** What policy needs to know of a workload or host endpoint. */
 export interface EndpointInfo {
@@ -217,27 +213,4 @@ function equals(label: string, value: string): Selector {
 function and(left: Selector, right: Selector): Selector {
   if (right.type === 'all') return left;
   return { type: 'and', left, right };
-}
-
-/**
- * A selector over namespace labels as one over the endpoint labels that carry them (`pcns.<key>`);
- * `all()` means every namespace, i.e. every endpoint that has one (the renderer folds rule
- * namespaceSelectors the same way).
- */
-export function namespaceLabelsSelector(selector: Selector): Selector {
-  switch (selector.type) {
-    case 'all':
-      return { type: 'has', label: NAMESPACE_LABEL };
-    case 'not':
-      return { type: 'not', operand: namespaceLabelsSelector(selector.operand) };
-    case 'and':
-    case 'or':
-      return {
-        type: selector.type,
-        left: namespaceLabelsSelector(selector.left),
-        right: namespaceLabelsSelector(selector.right),
-      };
-    default:
-      return { ...selector, label: `${NAMESPACE_LABEL_PREFIX}${selector.label}` };
-  }
 }
