@@ -17,7 +17,7 @@ import {
   untilSignalled,
 } from '@margay/bgp';
 import { ProcessRunner } from '@margay/dataplane';
-import { EtcdDatastore, etcdConfigFromEnv } from '@margay/datastore';
+import { type Datastore, EtcdDatastore, etcdConfigFromEnv, SharedWatches } from '@margay/datastore';
 import { DEFAULT_BIRD_RUN_DIR } from './bird-supervisor';
 import { type NodeMode, NodeProcess, type NodeSettings } from './node-process';
 import { nodeEnvironment } from './registration';
@@ -160,9 +160,10 @@ export async function main(argv: readonly string[], io: Io, env: NodeJS.ProcessE
     return EXIT_OK;
   }
   const logger = jsonLogger(io.stderr, flags.logLevel);
-  let store: EtcdDatastore;
+  let store: Datastore;
   try {
-    store = new EtcdDatastore(etcdConfigFromEnv(env));
+    // The BGP agent, felix and the tunnel manager watch some of the same prefixes: one watch each.
+    store = new SharedWatches(new EtcdDatastore(etcdConfigFromEnv(env)));
   } catch (error) {
     logger.error('bad datastore settings', { error: (error as Error).message });
     return EXIT_USAGE;
