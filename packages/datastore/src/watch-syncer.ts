@@ -157,8 +157,9 @@ export class WatchSyncer implements Watch {
 
   /** After the last page: what was not listed was deleted while we were not watching; then in-sync. */
   private finishListing(listed: ReadonlySet<string>, revision: number): void {
-    for (const [key, prev] of this.delivered) {
-      if (!listed.has(key)) this.deliverDelete(key, prev, revision);
+    // By key, not entry: no [key, value] pair allocated for each of the (usually all) listed keys.
+    for (const key of this.delivered.keys()) {
+      if (!listed.has(key)) this.deliverDelete(key, this.delivered.get(key)!, revision);
     }
     this.wasInSync = true;
     this.emit({ type: 'in-sync', revision });

@@ -14,6 +14,7 @@ import { type Selector, selectorMatches } from '@margay/api';
 
 export type Labels = Readonly<Record<string, string>>;
 
+/** Called while the index iterates its own sets: they must not update the index. */
 export interface SelectorIndexCallbacks<S, I> {
   onMatchStarted(selectorId: S, itemId: I): void;
   onMatchStopped(selectorId: S, itemId: I): void;
@@ -27,8 +28,9 @@ export class SelectorIndex<S, I> {
   private readonly items = new Map<I, Labels>();
   private readonly itemsBySelector = new Map<S, Set<I>>();
   private readonly selectorsByItem = new Map<I, Set<S>>();
-  // The anchor indexes: by `label\0value` (equality anchors) and by label (presence anchors).
-  private readonly selectorsByPair = new Map<string, Set<S>>();
+  // The anchor indexes: by label then value (equality anchors) and by label (presence anchors).
+  // Nested maps rather than a `label=value` key: an item update then builds no strings.
+  private readonly selectorsByPair = new Map<string, Map<string, Set<S>>>();
   private readonly selectorsByLabel = new Map<string, Set<S>>();
   private readonly unanchored = new Set<S>();
   /** Anchor label → value → the items carrying it; only for labels selectors were anchored on. */
@@ -43,7 +45,7 @@ export class SelectorIndex<S, I> {
     this.selectors.set(id, { selector, anchor });
     if (anchor === undefined) this.unanchored.add(id);
     else if (anchor.value === undefined) addTo(this.selectorsByLabel, anchor.label, id);
-    else addTo(this.selectorsByPair, pairKey(anchor.label, anchor.value), id);
+    else addTo(nested(this.selectorsByPair, anchor.label), anchor.value, id);
 
     const previous = [...this.itemsMatching(id)];
     for (const itemId of this.candidateItems(anchor)) {
@@ -80,6 +82,7 @@ export class SelectorIndex<S, I> {
   }
 
   private indexItemLabels(id: I, labels: Labels, add: boolean): void {
+    if (this.itemsByLabel.size === 0) return;
     for (const label of Object.keys(labels)) {
       const byValue = this.itemsByLabel.get(label);
       if (byValue === undefined) continue;
@@ -103,18 +106,23 @@ export class SelectorIndex<S, I> {
     if (old !== undefined) this.indexItemLabels(id, old, false);
     this.items.set(id, labels);
     this.indexItemLabels(id, labels, true);
-    const candidates = new Set<S>(this.unanchored);
+    // Matched before (copied: reconciling changes the set). Usually none: at the initial
+    // snapshot every item is new, and this path allocates nothing per item but its matches.
+    const matchedBefore = this.selectorsByItem.get(id);
+    const previous = matchedBefore === undefined ? undefined : [...matchedBefore];
+    // Each selector has one anchor, so it is reached at most once over these loops: no set of
+    // candidates is needed.
+    for (const selectorId of this.unanchored) this.reconcileById(selectorId, id, labels);
     for (const label of Object.keys(labels)) {
-      const value = labels[label]!;
-      for (const selectorId of this.selectorsByLabel.get(label) ?? EMPTY) candidates.add(selectorId);
-      for (const selectorId of this.selectorsByPair.get(pairKey(label, value)) ?? EMPTY) {
-        candidates.add(selectorId);
-      }
+      const byLabel = this.selectorsByLabel.get(label);
+      if (byLabel !== undefined) for (const selectorId of byLabel) this.reconcileById(selectorId, id, labels);
+      const byPair = this.selectorsByPair.get(label)?.get(labels[label]!);
+      if (byPair !== undefined) for (const selectorId of byPair) this.reconcileById(selectorId, id, labels);
     }
-    // Matched before: still evaluated, so a lost anchor label stops the match.
-    for (const selectorId of this.selectorsByItem.get(id) ?? EMPTY) candidates.add(selectorId);
-    for (const selectorId of candidates) {
-      this.reconcile(selectorId, this.selectors.get(selectorId)!.selector, id, labels);
+    // Matched before but without the selector's anchor now (so not visited above): no match any more.
+    for (const selectorId of previous ?? EMPTY) {
+      const anchor = this.selectors.get(selectorId)?.anchor;
+      if (anchor !== undefined && !carries(labels, anchor)) this.unlink(selectorId, id);
     }
   }
 
@@ -148,7 +156,16 @@ export class SelectorIndex<S, I> {
     const { anchor } = known;
     if (anchor === undefined) this.unanchored.delete(id);
     else if (anchor.value === undefined) removeFrom(this.selectorsByLabel, anchor.label, id);
-    else removeFrom(this.selectorsByPair, pairKey(anchor.label, anchor.value), id);
+    else {
+      const byValue = this.selectorsByPair.get(anchor.label);
+      if (byValue === undefined) return;
+      removeFrom(byValue, anchor.value, id);
+      if (byValue.size === 0) this.selectorsByPair.delete(anchor.label);
+    }
+  }
+
+  private reconcileById(selectorId: S, itemId: I, labels: Labels): void {
+    this.reconcile(selectorId, this.selectors.get(selectorId)!.selector, itemId, labels);
   }
 
   private reconcile(selectorId: S, selector: Selector, itemId: I, labels: Labels): void {
@@ -212,9 +229,14 @@ function carries(labels: Labels, anchor: NonNullable<Anchor>): boolean {
 
 const EMPTY: ReadonlySet<never> = new Set();
 
-/** Label keys and values cannot contain NUL, so the pair key is unambiguous. */
-function pairKey(label: string, value: string): string {
-  return `${label}\0${value}`;
+/** The inner map under `key`, created if absent. */
+function nested<K, L, V>(map: Map<K, Map<L, V>>, key: K): Map<L, V> {
+  let inner = map.get(key);
+  if (inner === undefined) {
+    inner = new Map();
+    map.set(key, inner);
+  }
+  return inner;
 }
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
