@@ -10,7 +10,13 @@ import type { NetworkNamespace } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
 import { EtcdServer, requireCommand, requireRoot, waitFor } from '@margay/testkit';
 import { Felix } from '../felix';
-import { eventually as awaitVerdict, runIn as run, TestNamespaces } from './kernel.fixture';
+import {
+  eventually as awaitVerdict,
+  runIn as run,
+  TCP_PROBE,
+  TestNamespaces,
+  tcpServerScript,
+} from './kernel.fixture';
 import { resource, type StoredDocument } from './testing';
 
 const NODE = 'node-h';
@@ -21,20 +27,7 @@ const clientIp = `${subnet}.2`;
 const hostIf = `he${randomBytes(3).toString('hex')}`;
 const PORTS = [22, 8080];
 
-const SERVER = `
-const net = require('node:net');
-let listening = 0;
-for (const port of ${JSON.stringify(PORTS)}) {
-  net.createServer((socket) => socket.end('hi')).listen(port, '0.0.0.0', () => {
-    if (++listening === ${PORTS.length}) console.log('ready');
-  });
-}`;
-
-const PROBE = `
-const socket = require('node:net').connect({ host: process.argv[1], port: Number(process.argv[2]) });
-socket.setTimeout(1500, () => process.exit(2));
-socket.on('data', () => process.exit(0));
-socket.on('error', () => process.exit(3));`;
+const SERVER = tcpServerScript(PORTS, '0.0.0.0');
 
 let etcd: EtcdServer | undefined;
 let store: EtcdDatastore | undefined;
@@ -47,7 +40,7 @@ const warnings: string[] = [];
 
 /** True if a TCP connection from `from` to `address:port` gets the server's greeting. */
 async function connects(from: NetworkNamespace, address: string, port: number): Promise<boolean> {
-  return (await from.runner.run([process.execPath, '-e', PROBE, address, String(port)])).code === 0;
+  return (await from.runner.run([process.execPath, '-e', TCP_PROBE, address, String(port)])).code === 0;
 }
 
 /** Waits for a verdict; a failure shows what felix warned about and the host's rules. */

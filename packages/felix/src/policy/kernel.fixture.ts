@@ -46,3 +46,22 @@ export async function eventually(
     );
   }
 }
+
+/** A node script serving "hi" on TCP `ports` at `host`; prints `ready` once every port listens. */
+export function tcpServerScript(ports: readonly number[], host: string): string {
+  return `
+const net = require('node:net');
+let listening = 0;
+for (const port of ${JSON.stringify(ports)}) {
+  net.createServer((socket) => socket.end('hi')).listen(port, '${host}', () => {
+    if (++listening === ${ports.length}) console.log('ready');
+  });
+}`;
+}
+
+/** A node script `-e PROBE host port`: exit 0 if the server answered, 2 on timeout, 3 if refused. */
+export const TCP_PROBE = `
+const socket = require('node:net').connect({ host: process.argv[1], port: Number(process.argv[2]) });
+socket.setTimeout(1500, () => process.exit(2));
+socket.on('data', () => process.exit(0));
+socket.on('error', () => process.exit(3));`;

@@ -31,7 +31,7 @@ import {
   type PoolInfo,
   type ProfileInfo,
 } from './inputs';
-import { SelectorIndex } from './selector-index';
+import { addTo, removeFrom, SelectorIndex } from './selector-index';
 
 /** The watches the calc graph consumes; it is in sync once each has delivered its snapshot. */
 export const POLICY_SOURCES = [
@@ -720,20 +720,4 @@ function profileSource(name: string): string {
 function splitSource(source: string): ['policy' | 'profile', string] {
   const colon = source.indexOf(':');
   return [source.slice(0, colon) as 'policy' | 'profile', source.slice(colon + 1)];
-}
-
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  let set = map.get(key);
-  if (set === undefined) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(value);
-}
-
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
-  const set = map.get(key);
-  if (set === undefined) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
 }

@@ -239,7 +239,8 @@ function nested<K, L, V>(map: Map<K, Map<L, V>>, key: K): Map<L, V> {
   return inner;
 }
 
-function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+/** Adds `value` to the set under `key`, creating it. */
+export function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   let set = map.get(key);
   if (set === undefined) {
     set = new Set();
@@ -248,7 +249,8 @@ function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   set.add(value);
 }
 
-function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+/** Removes `value` from the set under `key`, dropping the set once empty. */
+export function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   const set = map.get(key);
   if (set === undefined) return;
   set.delete(value);

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Chain } from '@margay/dataplane';
 import { NetworkNamespace } from '@margay/dataplane';
 import { requireCommand, requireRoot, waitFor } from '@margay/testkit';
+import { TCP_PROBE, tcpServerScript } from '../kernel.fixture';
 import type { EndpointModel, PolicyModel, ProfileModel } from '../model';
 import { renderDispatch } from './dispatch';
 import { renderEndpoint } from './endpoint';
@@ -19,20 +20,7 @@ import { calicoRules, k8sPolicyModel, restoreScript } from './testing';
 const POD = { a: '10.70.0.1', b: '10.70.0.2', c: '10.70.0.3' } as const;
 const PORTS = [8080, 8081, 8082, 8083, 8084];
 
-const SERVER = `
-const net = require('node:net');
-let listening = 0;
-for (const port of ${JSON.stringify(PORTS)}) {
-  net.createServer((socket) => socket.end('hi')).listen(port, '${POD.b}', () => {
-    if (++listening === ${PORTS.length}) console.log('ready');
-  });
-}`;
-
-const PROBE = `
-const socket = require('node:net').connect({ host: process.argv[1], port: Number(process.argv[2]) });
-socket.setTimeout(1500, () => process.exit(2));
-socket.on('data', () => process.exit(0));
-socket.on('error', () => process.exit(3));`;
+const SERVER = tcpServerScript(PORTS, POD.b);
 
 describe('rendered policy enforcing real traffic', () => {
   const namespaces: NetworkNamespace[] = [];
@@ -197,7 +185,7 @@ describe('rendered policy enforcing real traffic', () => {
 
   async function connects(from: NetworkNamespace | undefined, to: string, port: number): Promise<boolean> {
     if (from === undefined) throw new Error('setup failed');
-    const result = await from.runner.run([process.execPath, '-e', PROBE, to, String(port)]);
+    const result = await from.runner.run([process.execPath, '-e', TCP_PROBE, to, String(port)]);
     if (![0, 2, 3].includes(result.code)) throw new Error(`probe failed to run: ${result.stderr}`);
     return result.code === 0;
   }
