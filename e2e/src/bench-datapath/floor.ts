@@ -23,6 +23,8 @@ export interface FloorNode {
 
 export interface Floor {
   readonly mode: FloorMode;
+  /** Whether the nodes hold the one conntrack accept per hook (the fair floor). */
+  readonly conntrack: boolean;
   readonly router: string;
   readonly nodes: readonly [FloorNode, FloorNode];
   remove(): void;
@@ -58,8 +60,12 @@ export function setFloorConntrack(floor: Floor, on: boolean): void {
       ]);
 }
 
-/** Builds a fresh floor; `podMtu` is what margay-cni gave the pods of the same mode. */
-export function buildFloor(mode: FloorMode, podMtu: number): Floor {
+/**
+ * Builds a fresh floor; `podMtu` is what margay-cni gave the pods of the same mode. With
+ * `conntrack`, the nodes get one RELATED,ESTABLISHED accept per hook (the fair floor: conntrack
+ * on, as on any node whose kube-proxy or policy is stateful).
+ */
+export function buildFloor(mode: FloorMode, podMtu: number, conntrack = false): Floor {
   const prefix = `mgdp${randomBytes(3).toString('hex')}`;
   const router = `${prefix}-r`;
   const nodes: [FloorNode, FloorNode] = [1, 2].map((k) => ({
@@ -196,7 +202,9 @@ export function buildFloor(mode: FloorMode, podMtu: number): Floor {
       ]);
       ip('-n', self.netns, 'route', 'add', peer.block, 'via', peer.tunnelIp, 'dev', VXLAN_DEVICE, 'onlink');
     }
-    return { mode, router, nodes, remove };
+    const floor: Floor = { mode, conntrack, router, nodes, remove };
+    if (conntrack) setFloorConntrack(floor, true);
+    return floor;
   } catch (error) {
     remove();
     throw new Error(`building the ${mode} floor failed: ${(error as Error).message}`);

@@ -25,10 +25,19 @@ describe('parseIpipOutput', () => {
     const [margay, floor] = parseIpipOutput(output);
     expect(margay!.path).toBe(IPIP_PATH);
     expect(margay!.variant).toBe('margay');
-    expect(margay!.latency.map((l) => l.avgMs)).toEqual([3, 1]);
-    expect(margay!.throughputBps).toEqual([4e6, 2e6]);
-    expect(floor!.latency.map((l) => l.avgMs)).toEqual([1.5, 3]);
-    expect(floor!.throughputBps).toEqual([4e6]); // the failed transfer is not a figure
+    expect(margay!.rounds).toEqual([
+      { ping: 3, throughput: 4e6 },
+      { ping: 1, throughput: 2e6 },
+    ]);
+    // The failed transfer is not a figure; the round keeps its ping.
+    expect(floor!.rounds).toEqual([{ ping: 1.5, throughput: 4e6 }, { ping: 3 }]);
+  });
+
+  it('fails when rounds are out of order', () => {
+    const output = [section('floor', 2, [1], 'bulk 1 1 2'), section('margay', 1, [1], 'bulk 1 1 2')].join(
+      '\n',
+    );
+    expect(() => parseIpipOutput(output)).toThrow(/floor round 2 after 0 rounds/);
   });
 
   it('fails when a variant is missing', () => {

@@ -16,8 +16,8 @@ import {
   UNDERLAY_MTU,
 } from '@margay/testkit';
 import { calculateTunnelState, commandsAsScript, plannedCommands } from '@margay/tunnel';
-import type { Measurement, Variant } from './report';
-import { type LatencySummary, parsePingOutput, summarizePing } from './stats';
+import type { Measurement, Round, Variant } from './report';
+import { parsePingOutput, summarizePing } from './stats';
 
 export const IPIP_PATH = 'IPIP pod→pod (qemu VM, relative only)';
 const BULK_PORT = 5201;
@@ -70,29 +70,36 @@ export interface IpipOptions {
   readonly bulkBytes: number;
 }
 
-/** Parses the sections the VM script printed (`@@ipip <variant> <round>@@` … `bulk <bytes> <t0> <t1>`). */
+/**
+ * Parses the sections the VM script printed (`@@ipip <variant> <round>@@` … `bulk <bytes> <t0>
+ * <t1>`): per variant and round, the mean ping (ms) and the bulk transfer's bit/s (absent when it
+ * failed).
+ */
 export function parseIpipOutput(output: string): Measurement[] {
-  const found = new Map<Variant, { bps: number[]; latency: LatencySummary[] }>();
-  const sections = output.split(/^@@ipip (floor|margay) \d+@@$/m);
-  for (let i = 1; i + 1 < sections.length; i += 2) {
+  const found = new Map<Variant, Round[]>();
+  const sections = output.split(/^@@ipip (floor|margay) (\d+)@@$/m);
+  for (let i = 1; i + 2 < sections.length; i += 3) {
     const variant = sections[i] as Variant;
-    const text = sections[i + 1]!;
-    const entry = found.get(variant) ?? { bps: [], latency: [] };
-    found.set(variant, entry);
-    entry.latency.push(summarizePing(parsePingOutput(text)));
+    const round = Number(sections[i + 1]);
+    const text = sections[i + 2]!;
+    const rounds = found.get(variant) ?? [];
+    found.set(variant, rounds);
+    if (round !== rounds.length + 1)
+      throw new Error(`the VM output has ${variant} round ${round} after ${rounds.length} rounds`);
+    const figures: Round = { ping: summarizePing(parsePingOutput(text)).avgMs };
     const bulk = /^bulk (\d+) ([\d.]+) ([\d.]+)$/m.exec(text);
     if (bulk && !/^bulk failed/m.test(text)) {
       const seconds = Number(bulk[3]) - Number(bulk[2]);
-      if (seconds > 0) entry.bps.push((Number(bulk[1]) * 8) / seconds);
+      if (seconds > 0) figures.throughput = (Number(bulk[1]) * 8) / seconds;
     }
+    rounds.push(figures);
   }
   if (!found.has('floor') || !found.has('margay'))
     throw new Error(`the VM output lacks a floor or margay section:\n${output.slice(-1500)}`);
   return (['margay', 'floor'] as const).map((variant) => ({
     path: IPIP_PATH,
     variant,
-    throughputBps: found.get(variant)!.bps,
-    latency: found.get(variant)!.latency,
+    rounds: found.get(variant)!,
     note:
       variant === 'margay'
         ? 'tunnel manager planned commands vs hand-written tunl0; 1 vCPU under TCG'

@@ -10,6 +10,7 @@ import {
   SELECT_EVERY,
   selectingCount,
 } from './policy';
+import { SOCKPERF_PORT } from './sockperf';
 import { IPERF_PORT } from './tools';
 
 describe('benchmark policies', () => {
@@ -31,7 +32,8 @@ describe('benchmark policies', () => {
     expect(last.kind).toBe('NetworkPolicy');
     expect(last.metadata.namespace).toBe('default');
     expect(last.spec.order).toBe(POLICY_COUNT);
-    expect(last.spec.ingress[0]!.destination!.ports).toEqual([IPERF_PORT]);
+    expect(last.spec.ingress[0]!.destination!.ports).toEqual([IPERF_PORT, SOCKPERF_PORT]);
+    expect(last.spec.ingress[1]).toMatchObject({ protocol: 'UDP', destination: { ports: [SOCKPERF_PORT] } });
   });
 
   it('render (renderer fallback) with the selecting ones in order, bench-allow last', () => {

@@ -7,6 +7,7 @@
 import { type Rule as PolicyRule, type Resource, validateResource } from '@margay/api';
 import { type Chain, IpSetManager, ProcessRunner, type Rule, Table } from '@margay/dataplane';
 import { DEFAULT_RENDERER, type EndpointModel, type PolicyModel } from '@margay/felix';
+import { SOCKPERF_PORT } from './sockperf';
 import { IPERF_PORT } from './tools';
 
 export const POLICY_COUNT = 1000;
@@ -30,7 +31,8 @@ const BENCH_SELECTOR = `app == "${BENCH_LABEL.app}"`;
 
 /**
  * POLICY_COUNT policies; every SELECT_EVERY-th selects the pods with a rule their traffic does not
- * match; then `bench-allow` (TCP to iperf3's port and ICMP from the pods), which sorts last.
+ * match; then `bench-allow` (TCP to iperf3's and sockperf's ports, UDP to sockperf's, ICMP from
+ * the pods), which sorts last.
  */
 export function benchmarkPolicySpecs(count = POLICY_COUNT): PolicySpec[] {
   const specs: PolicySpec[] = [];
@@ -56,7 +58,13 @@ export function benchmarkPolicySpecs(count = POLICY_COUNT): PolicySpec[] {
         action: 'Allow',
         protocol: 'TCP',
         source: { selector: BENCH_SELECTOR },
-        destination: { ports: [IPERF_PORT] },
+        destination: { ports: [IPERF_PORT, SOCKPERF_PORT] },
+      },
+      {
+        action: 'Allow',
+        protocol: 'UDP',
+        source: { selector: BENCH_SELECTOR },
+        destination: { ports: [SOCKPERF_PORT] },
       },
       { action: 'Allow', protocol: 'ICMP', source: { selector: BENCH_SELECTOR } },
     ],

@@ -1,117 +1,174 @@
-// From measurements to the printed table: per path, margay beside its hand-built floor, the median
-// throughput of the runs, ping avg/p99, and the ratios margay/floor.
+// From measurements to the printed table: per path and figure, margay beside its two floors (bare:
+// no rule; conntrack: one RELATED,ESTABLISHED accept per hook), the median of the rounds with their
+// range, and per floor the median of the per-round ratios with the verdict against 5 %.
 
-import { type LatencySummary, median } from './stats';
+import { median } from './stats';
+import { type Direction, describeVerdict, type RatioSummary, summarizeRatios } from './verdict';
 
-export type Variant = 'margay' | 'floor';
+export type Variant = 'margay' | 'floor' | 'floor+ct';
+export const FLOORS = ['floor', 'floor+ct'] as const;
+export type FloorVariant = (typeof FLOORS)[number];
+
+export type Metric = 'throughput' | 'udpRtt' | 'tcpRtt' | 'ping';
+
+export interface MetricSpec {
+  readonly label: string;
+  readonly unit: string;
+  readonly direction: Direction;
+  /** Stored value × scale = printed value (throughput is stored in bit/s). */
+  readonly scale: number;
+  readonly digits: number;
+}
+
+/** In the order the table prints them. */
+export const METRICS: Record<Metric, MetricSpec> = {
+  throughput: {
+    label: 'TCP throughput',
+    unit: 'Gbit/s',
+    direction: 'higher-is-better',
+    scale: 1e-9,
+    digits: 2,
+  },
+  udpRtt: {
+    label: 'UDP round trip, back to back (p25)',
+    unit: 'µs',
+    direction: 'lower-is-better',
+    scale: 1,
+    digits: 2,
+  },
+  tcpRtt: {
+    label: 'TCP round trip, back to back (p25)',
+    unit: 'µs',
+    direction: 'lower-is-better',
+    scale: 1,
+    digits: 2,
+  },
+  ping: { label: 'ping every 10 ms (mean)', unit: 'ms', direction: 'lower-is-better', scale: 1, digits: 3 },
+};
+const METRIC_ORDER = Object.keys(METRICS) as Metric[];
+
+/** One round's figures for one side; a figure that failed in that round is absent. */
+export type Round = Partial<Record<Metric, number>>;
 
 export interface Measurement {
-  /** Which path, e.g. "routed pod→pod"; a margay and a floor measurement share it. */
+  /** Which path, e.g. "routed pod→pod"; margay and its floors share it. */
   readonly path: string;
   readonly variant: Variant;
-  /** Bits per second of each iperf3 run (empty: not measured on this path). */
-  readonly throughputBps: readonly number[];
-  /** Ping round trips, one summary per ping run (the table takes the median of each figure). */
-  readonly latency: readonly LatencySummary[];
-  /** Said in the table's last column (e.g. how the policy chains were loaded). */
+  /** In round order: round i of margay was measured back to back with round i of each floor. */
+  readonly rounds: readonly Round[];
+  /** Listed under the table (e.g. how the policy chains were loaded). */
   readonly note?: string;
 }
 
-export interface PathRow {
+export interface FigureRow {
   readonly path: string;
-  readonly margay: Measurement | undefined;
-  readonly floor: Measurement | undefined;
-  /** Median throughput margay / floor (higher is better; 1.00 = the kernel's own cost). */
-  readonly throughputRatio: number | undefined;
-  /** Median mean RTT margay / floor (lower is better). */
-  readonly latencyRatio: number | undefined;
+  readonly metric: Metric;
+  /** Per side, the rounds' values (scaled for printing). */
+  readonly values: Partial<Record<Variant, readonly number[]>>;
+  /** margay / floor per round, summarized with the verdict; absent when a side is missing. */
+  readonly ratios: Partial<Record<FloorVariant, RatioSummary>>;
 }
 
-/** The margin the issue allows: margay within 5 % of its floor. */
-export const TARGET_MARGIN = 0.05;
-
-const medianGbps = (m: Measurement | undefined) =>
-  m && m.throughputBps.length > 0 ? median(m.throughputBps) / 1e9 : undefined;
-const medianOf = (m: Measurement | undefined, pick: (l: LatencySummary) => number) =>
-  m && m.latency.length > 0 ? median(m.latency.map(pick)) : undefined;
-const ratio = (a: number | undefined, b: number | undefined) =>
-  a === undefined || b === undefined || b === 0 ? undefined : a / b;
-
-/** One row per path, in the order first measured. */
-export function pathRows(measurements: readonly Measurement[]): PathRow[] {
-  const paths = [...new Set(measurements.map((m) => m.path))];
-  return paths.map((path) => {
-    const margay = measurements.find((m) => m.path === path && m.variant === 'margay');
-    const floor = measurements.find((m) => m.path === path && m.variant === 'floor');
-    return {
-      path,
-      margay,
-      floor,
-      throughputRatio: ratio(medianGbps(margay), medianGbps(floor)),
-      latencyRatio: ratio(
-        medianOf(margay, (l) => l.avgMs),
-        medianOf(floor, (l) => l.avgMs),
-      ),
-    };
-  });
+/** Ratios margay/floor of the rounds where both sides have the figure. */
+export function perRoundRatios(margay: Measurement, floor: Measurement, metric: Metric): number[] {
+  if (margay.rounds.length !== floor.rounds.length)
+    throw new Error(
+      `${margay.path}: margay has ${margay.rounds.length} rounds but ${floor.variant} has ${floor.rounds.length}; rounds must pair`,
+    );
+  const ratios: number[] = [];
+  for (const [i, round] of margay.rounds.entries()) {
+    const a = round[metric];
+    const b = floor.rounds[i]![metric];
+    if (a !== undefined && b !== undefined && b > 0) ratios.push(a / b);
+  }
+  return ratios;
 }
 
-/** Whether a row meets the target; undefined when it has no ratio at all. */
-export function withinTarget(row: PathRow): boolean | undefined {
-  const checks: boolean[] = [];
-  if (row.throughputRatio !== undefined) checks.push(row.throughputRatio >= 1 - TARGET_MARGIN);
-  if (row.latencyRatio !== undefined) checks.push(row.latencyRatio <= 1 + TARGET_MARGIN);
-  return checks.length === 0 ? undefined : checks.every(Boolean);
+/** One row per path and figure, paths in the order first measured. */
+export function figureRows(measurements: readonly Measurement[]): FigureRow[] {
+  const rows: FigureRow[] = [];
+  for (const path of new Set(measurements.map((m) => m.path))) {
+    const sides = new Map<Variant, Measurement>();
+    for (const m of measurements.filter((m) => m.path === path)) {
+      if (sides.has(m.variant)) throw new Error(`${path}: two ${m.variant} measurements`);
+      sides.set(m.variant, m);
+    }
+    for (const metric of METRIC_ORDER) {
+      const values: Partial<Record<Variant, number[]>> = {};
+      for (const [variant, m] of sides) {
+        const got = m.rounds.flatMap((r) =>
+          r[metric] === undefined ? [] : [r[metric]! * METRICS[metric].scale],
+        );
+        if (got.length > 0) values[variant] = got;
+      }
+      if (Object.keys(values).length === 0) continue;
+      const ratios: Partial<Record<FloorVariant, RatioSummary>> = {};
+      const margay = sides.get('margay');
+      for (const floorVariant of FLOORS) {
+        const floor = sides.get(floorVariant);
+        if (!margay || !floor) continue;
+        const perRound = perRoundRatios(margay, floor, metric);
+        if (perRound.length > 0) ratios[floorVariant] = summarizeRatios(perRound, METRICS[metric].direction);
+      }
+      rows.push({ path, metric, values, ratios });
+    }
+  }
+  return rows;
 }
 
-function gbps(m: Measurement | undefined): string {
-  if (!m || m.throughputBps.length === 0) return '—';
-  const values = m.throughputBps.map((b) => b / 1e9);
+function valueCell(values: readonly number[] | undefined, digits: number): string {
+  if (!values || values.length === 0) return '—';
   const spread =
-    values.length > 1 ? ` (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` : '';
-  return `${median(values).toFixed(2)}${spread}`;
+    values.length > 1
+      ? ` (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`
+      : '';
+  return `${median(values).toFixed(digits)}${spread}`;
 }
 
-function latency(m: Measurement | undefined): string {
-  const avg = medianOf(m, (l) => l.avgMs);
-  const p99 = medianOf(m, (l) => l.p99Ms);
-  if (avg === undefined || p99 === undefined) return '—';
-  const lost = m!.latency.reduce((sum, l) => sum + l.lost, 0);
-  return `${avg.toFixed(3)} / ${p99.toFixed(3)}${lost > 0 ? ` (${lost} lost)` : ''}`;
+function ratioCell(summary: RatioSummary | undefined): string {
+  if (!summary) return '—';
+  const band = summary.rounds > 1 ? ` (${summary.low.toFixed(3)}–${summary.high.toFixed(3)})` : '';
+  return `${summary.median.toFixed(3)}×${band}`;
 }
 
-const times = (r: number | undefined) => (r === undefined ? '—' : `${r.toFixed(3)}×`);
-
-/** A Markdown table (it reads fine in a terminal too). */
+/** A Markdown table (it reads fine in a terminal too), then the paths' notes. */
 export function formatTable(measurements: readonly Measurement[]): string {
   const header = [
     'path',
-    'margay Gbit/s',
-    'floor Gbit/s',
-    'throughput margay/floor',
-    'margay ping avg / p99 ms',
-    'floor ping avg / p99 ms',
-    'latency margay/floor',
-    'within 5 %',
-    'note',
+    'figure',
+    'margay',
+    'floor',
+    'floor + conntrack',
+    'margay/floor',
+    'vs floor',
+    'margay/(floor + conntrack)',
+    'vs floor + conntrack',
   ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const row of pathRows(measurements)) {
-    const verdict = withinTarget(row);
-    const notes = [row.margay?.note, row.floor?.note].filter((n): n is string => n !== undefined);
+  for (const row of figureRows(measurements)) {
+    const spec = METRICS[row.metric];
+    const verdict = (floor: FloorVariant) => {
+      const summary = row.ratios[floor];
+      return summary ? describeVerdict(summary.verdict) : '—';
+    };
     lines.push(
       `| ${[
         row.path,
-        gbps(row.margay),
-        gbps(row.floor),
-        times(row.throughputRatio),
-        latency(row.margay),
-        latency(row.floor),
-        times(row.latencyRatio),
-        verdict === undefined ? '—' : verdict ? 'yes' : '**no**',
-        notes.join('; ') || '',
+        `${spec.label}, ${spec.unit}`,
+        valueCell(row.values.margay, spec.digits),
+        valueCell(row.values.floor, spec.digits),
+        valueCell(row.values['floor+ct'], spec.digits),
+        ratioCell(row.ratios.floor),
+        verdict('floor'),
+        ratioCell(row.ratios['floor+ct']),
+        verdict('floor+ct'),
       ].join(' | ')} |`,
     );
   }
-  return lines.join('\n');
+  const notes = [
+    ...new Set(
+      measurements.flatMap((m) => (m.note === undefined ? [] : [`- ${m.path}, ${m.variant}: ${m.note}`])),
+    ),
+  ];
+  return notes.length > 0 ? `${lines.join('\n')}\n\n${notes.join('\n')}` : lines.join('\n');
 }

@@ -51,35 +51,38 @@ export async function mustRunIn(
   return result.stdout;
 }
 
-/** An iperf3 server bound to `address` in `netns`, until stop(). */
-export class IperfServer {
+/** A long-running process in a namespace (a benchmark's server), until stop(). */
+export class NetnsServer {
   private constructor(private readonly child: ChildProcess) {}
 
-  static async start(netns: string, address: string, signal: AbortSignal): Promise<IperfServer> {
+  /**
+   * Starts argv in `netns` and waits until `ready` says it serves (it gets the output so far);
+   * an exit before that fails the start with the output. `what` names it in errors.
+   */
+  static async start(
+    what: string,
+    netns: string,
+    argv: readonly string[],
+    ready: (output: string) => boolean | Promise<boolean>,
+    signal: AbortSignal,
+  ): Promise<NetnsServer> {
     const child = trackProcess(
-      spawn(
-        'ip',
-        ['netns', 'exec', netns, 'iperf3', '-s', '--forceflush', '-B', address, '-p', String(IPERF_PORT)],
-        {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      ),
+      spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }),
     );
     let output = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    const collect = (chunk: string) => {
       output += chunk;
-    });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-    });
-    const server = new IperfServer(child);
+    };
+    child.stdout!.setEncoding('utf8').on('data', collect);
+    child.stderr!.setEncoding('utf8').on('data', collect);
+    const server = new NetnsServer(child);
     try {
       await waitFor(
-        `iperf3 server on ${address} in ${netns}`,
+        `${what} in ${netns}`,
         () => {
           signal.throwIfAborted();
           if (child.exitCode !== null) throw new Error(`it exited ${child.exitCode}: ${output.trim()}`);
-          return output.includes('Server listening');
+          return ready(output);
         },
         10_000,
       );
@@ -93,6 +96,18 @@ export class IperfServer {
   stop(): Promise<void> {
     return stopProcess(this.child);
   }
+}
+
+/** An iperf3 server bound to `address` in `netns`. */
+export function startIperfServer(netns: string, address: string, signal: AbortSignal): Promise<NetnsServer> {
+  const argv = ['iperf3', '-s', '--forceflush', '-B', address, '-p', String(IPERF_PORT)];
+  return NetnsServer.start(
+    `iperf3 server on ${address}`,
+    netns,
+    argv,
+    (output) => output.includes('Server listening'),
+    signal,
+  );
 }
 
 /** One iperf3 TCP run from `netns` to `address`: bits per second received. */

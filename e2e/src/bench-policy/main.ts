@@ -14,7 +14,7 @@ import { NetworkNamespace } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
 import { Felix } from '@margay/felix';
 import { EtcdServer, requireCommand, requireRoot } from '@margay/testkit';
-import { ApplyRecorder, STEPS, type Step } from './recorder';
+import { ApplyRecorder, type EarlyApply, STEPS, type Step } from './recorder';
 import {
   BENCH_NODE,
   CHANGE_KINDS,
@@ -29,9 +29,10 @@ import {
   type StoredDocument,
 } from './workload';
 
-const USAGE = `Usage: e2e/bench/policy [--quick]
+const USAGE = `Usage: e2e/bench/policy [--quick] [--no-early]
 
-  --quick   a tenth of the scale (20 local, 1,000 remote pods, 100 policies, 30 changes)
+  --quick     a tenth of the scale (20 local, 1,000 remote pods, 100 policies, 30 changes)
+  --no-early  felix writes nothing before in-sync (no early programming), for comparison
   -h, --help
 `;
 const WRITE_CONCURRENCY = 64;
@@ -49,7 +50,11 @@ interface ChangeResult {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      quick: { type: 'boolean' },
+      'no-early': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     process.stdout.write(USAGE);
@@ -100,7 +105,10 @@ async function main(): Promise<void> {
       datastore: store,
       nodeName: BENCH_NODE,
       runner: netns.runner,
-      policy: { dataplane: (runner) => recorder.dataplane(runner) },
+      policy: {
+        dataplane: (runner) => recorder.dataplane(runner),
+        earlyProgramming: values['no-early'] !== true,
+      },
       // Failed applies are retried; saying so is what tells a slow start from a broken one.
       log: { info: () => {}, warn: (message) => console.error(`felix: ${message.slice(0, 2000)}`) },
     });
@@ -120,6 +128,7 @@ async function main(): Promise<void> {
       `  of which: started → first apply begins (list, decode, calc, render) ${ms(first.startedAt - started)}; ` +
         STEPS.map((step) => `${step} ${ms(first.steps[step])}`).join(', '),
     );
+    printEarly(recorder.early, started);
     if (stats?.localEndpoints !== scale.localEndpoints) {
       throw new Error(`felix saw ${stats?.localEndpoints} local endpoints, expected ${scale.localEndpoints}`);
     }
@@ -198,6 +207,21 @@ async function measureChange(
     toApplyMs: batch.startedAt - writtenAt,
     steps: batch.steps,
   };
+}
+
+/** The early applies before the first full one (felix on a fresh kernel), if there were any. */
+function printEarly(early: readonly EarlyApply[], started: number): void {
+  if (early.length === 0) {
+    console.log('  early applies: none');
+    return;
+  }
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  console.log(
+    `  early applies (sets, policy and endpoint chains, before in-sync): ${early.length}, from ` +
+      `${ms(early[0]!.startedAt - started)} to ${ms(early.at(-1)!.finishedAt - started)} after start; ` +
+      `filter restores ${early.map((e) => e.filterMs.toFixed(0)).join(' + ')} ms, ipset restores ` +
+      `${ms(sum(early.map((e) => e.ipsetMs)))}, ${kb(sum(early.map((e) => e.bytesWritten)))} written`,
+  );
 }
 
 const dportPattern = (port: number) => new RegExp(`--dports? (\\S*,)?${port}(,|\\s|$)`, 'm');

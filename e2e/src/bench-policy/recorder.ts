@@ -1,6 +1,8 @@
 // The real iptables Tables and IpSetManager felix would build, wrapped to tell the benchmark what
 // each apply carried (rules and set members staged since the previous apply), how many bytes it
-// wrote, and when it finished (the end of the ipset deletions, the last step of an apply).
+// wrote, and when it finished (the end of the ipset deletions, the last step of an apply). Early
+// applies (felix on a fresh kernel, before in-sync: ipset updates and an additive filter apply,
+// no deletions) are recorded apart, in `early`.
 import {
   type Chain,
   type CommandRunner,
@@ -10,6 +12,7 @@ import {
   type IpSets,
   type IptablesTable,
   Table,
+  type TableApplyOptions,
   type TableApplyResult,
 } from '@margay/dataplane';
 import type { PolicyDataplane } from '@margay/felix';
@@ -28,6 +31,16 @@ export interface AppliedBatch {
   readonly steps: Readonly<Record<Step, number>>;
 }
 
+/** One early (unreferenced-only) apply. */
+export interface EarlyApply {
+  /** performance.now() when its ipset updates began, and when its filter restore ended. */
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly ipsetMs: number;
+  readonly filterMs: number;
+  readonly bytesWritten: number;
+}
+
 export const STEPS = ['ipset updates', 'filter', 'nat', 'ipset deletions'] as const;
 export type Step = (typeof STEPS)[number];
 
@@ -39,6 +52,7 @@ export class ApplyRecorder {
   private steps: Record<Step, number> = { 'ipset updates': 0, filter: 0, nat: 0, 'ipset deletions': 0 };
   private readonly listeners = new Set<(batch: AppliedBatch) => void>();
   readonly batches: AppliedBatch[] = [];
+  readonly early: EarlyApply[] = [];
 
   /** Resolves with the first apply (from now on) whose batch satisfies `test`. */
   next(test: (batch: AppliedBatch) => boolean): Promise<AppliedBatch> {
@@ -81,9 +95,10 @@ export class ApplyRecorder {
       removeChains: (names) => inner.removeChains(names),
       setHooks: (kernelChain, rules) => inner.setHooks(kernelChain, rules),
       prime: () => inner.prime(),
-      apply: async (): Promise<TableApplyResult> => {
-        const result = await this.timed(inner.name === 'nat' ? 'nat' : 'filter', () => inner.apply());
+      apply: async (options?: TableApplyOptions): Promise<TableApplyResult> => {
+        const result = await this.timed(inner.name === 'nat' ? 'nat' : 'filter', () => inner.apply(options));
         this.bytes += result.bytesWritten;
+        if (options?.additive === true) this.finishEarly();
         return result;
       },
     };
@@ -129,6 +144,21 @@ export class ApplyRecorder {
     } finally {
       this.steps[step] = performance.now() - started;
     }
+  }
+
+  /** An early apply ends with its additive filter apply; it is not an AppliedBatch. */
+  private finishEarly(): void {
+    this.early.push({
+      startedAt: this.startedAt,
+      finishedAt: performance.now(),
+      ipsetMs: this.steps['ipset updates'],
+      filterMs: this.steps.filter,
+      bytesWritten: this.bytes,
+    });
+    this.steps = { 'ipset updates': 0, filter: 0, nat: 0, 'ipset deletions': 0 };
+    this.ruleTexts = [];
+    this.addedMembers = new Map();
+    this.bytes = 0;
   }
 
   private finish(): void {

@@ -44,6 +44,40 @@ export function processTreeRss(pid: number): number {
   return total;
 }
 
+/** Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * User + system CPU time of the processes `belongs` picks (by pid, parent pid and process group),
+ * in seconds, all threads included (a runtime's GC and compiler threads count). Processes that
+ * already exited are not counted.
+ */
+export function cpuSecondsOf(belongs: (pid: number, parent: number, group: number) => boolean): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The fields after the command name (which may hold spaces): state is field 3, ppid 4, pgrp 5,
+      // utime 14, stime 15 of /proc/<pid>/stat.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (!belongs(Number(entry), Number(fields[1]), Number(fields[2]))) continue;
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** CPU seconds of a process and its direct children (see cpuSecondsOf). */
+export const processTreeCpuSeconds = (pid: number) =>
+  cpuSecondsOf((candidate, parent) => candidate === pid || parent === pid);
+
+/** CPU seconds of a process group (the anchors run as group leaders). */
+export const processGroupCpuSeconds = (group: number) =>
+  cpuSecondsOf((_pid, _parent, pgrp) => pgrp === group);
+
 /** A forked harness process (tester.js, monitor.js, relay.js) and the messages it sends. */
 export class HarnessChild {
   private readonly received: ChildMessage[] = [];

@@ -9,6 +9,8 @@ import { type RunningTarget, startTarget, type TargetName } from './targets';
 
 export interface Measurement {
   target: TargetName;
+  /** margay-bgpd's V8 flags when a run replaced its launcher's ('' = none); absent otherwise. */
+  nodeFlags?: string;
   case: CaseSettings['name'];
   routes: number;
   monitors: number;
@@ -19,6 +21,9 @@ export interface Measurement {
   firstRouteSeconds: number;
   /** First UPDATE written → the tester's last byte accepted by its socket. */
   testerSeconds: number;
+  /** CPU time (user + system, all threads) the daemon used from "go" to done. */
+  cpuSeconds: number;
+  /** The daemon's RSS with every session up, before the first route. */
   idleRssBytes: number;
   peakRssBytes: number;
 }
@@ -29,18 +34,22 @@ const STALL_MS = 30_000;
 
 const seconds = (from: string, to: string) => Number(BigInt(to) - BigInt(from)) / 1e9;
 
-/** Runs one measurement; `signal` aborts it (Ctrl-C). Everything started is stopped either way. */
+/**
+ * Runs one measurement; `signal` aborts it (Ctrl-C). Everything started is stopped either way.
+ * `nodeFlags` replaces margay-bgpd's V8 flags (see startTarget).
+ */
 export async function measure(
   target: TargetName,
   settings: CaseSettings,
   signal: AbortSignal,
+  nodeFlags?: string,
 ): Promise<Measurement> {
   const topology = await allocateTopology(settings);
   const routes = routesFor(target, settings);
   const cleanup: (() => Promise<void>)[] = [];
   const stopSampling = new AbortController();
   try {
-    const daemon: RunningTarget = await startTarget(target, topology, signal);
+    const daemon: RunningTarget = await startTarget(target, topology, signal, nodeFlags);
     cleanup.push(() => daemon.stop());
     const monitorSettings: MonitorSettings = {
       daemon: topology.daemon,
@@ -70,16 +79,19 @@ export async function measure(
 
     const stalled = watchForStall(monitor, routes, AbortSignal.any([signal, stopSampling.signal]));
     const running = AbortSignal.any([signal, stalled]);
+    const cpuAtGo = daemon.cpuSeconds();
     tester.send({ type: 'go' });
     const [sent, done] = await Promise.all([
       tester.waitFor('sent', running),
       monitor.waitFor('done', running),
     ]);
     stopSampling.abort();
+    const cpuSeconds = daemon.cpuSeconds() - cpuAtGo;
     peakRssBytes = Math.max(peakRssBytes, daemon.rssBytes());
     const first = monitor.latest('first-update');
     return {
       target,
+      ...(nodeFlags === undefined ? {} : { nodeFlags }),
       case: settings.name,
       routes,
       monitors: settings.monitors,
@@ -87,6 +99,7 @@ export async function measure(
       seconds: seconds(sent.start, done.at),
       firstRouteSeconds: first ? seconds(sent.start, first.at) : Number.NaN,
       testerSeconds: seconds(sent.start, sent.end),
+      cpuSeconds,
       idleRssBytes,
       peakRssBytes,
     };

@@ -5,9 +5,16 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type DaemonSpec, startBird2, startFrr, startGobgp } from '@margay/anchors';
+import { type DaemonSpec, type RunningDaemon, startBird2, startFrr, startGobgp } from '@margay/anchors';
 import { makeTempDir } from '@margay/testkit';
-import { HarnessChild, processTreeRss, stopProcess, track } from './children';
+import {
+  HarnessChild,
+  processGroupCpuSeconds,
+  processTreeCpuSeconds,
+  processTreeRss,
+  stopProcess,
+  track,
+} from './children';
 import type { Endpoint } from './ipc';
 
 export const TARGETS = ['relay', 'margay', 'bird', 'frr', 'gobgp'] as const;
@@ -24,6 +31,8 @@ export interface Topology {
 
 export interface RunningTarget {
   rssBytes(): number;
+  /** CPU time (user + system, all threads) the daemon has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -75,17 +84,23 @@ function margayConfig(topology: Topology): string {
   );
 }
 
-/** margay-bgpd from this checkout (bin/margay-bgpd runs packages/bgp/dist). */
-async function startMargay(topology: Topology): Promise<RunningTarget> {
+/**
+ * margay-bgpd from this checkout, through the launcher operators use (bin/margay-bgpd, which
+ * execs node with the daemon's V8 flags, so the pid and its RSS are the daemon's). `nodeFlags`
+ * replaces the launcher's V8 flags ('' for none).
+ */
+async function startMargay(topology: Topology, nodeFlags: string | undefined): Promise<RunningTarget> {
   const repo = resolve(__dirname, '..', '..', '..');
   const cli = join(repo, 'packages', 'bgp', 'dist', 'cli', 'main.js');
   if (!existsSync(cli)) throw new Error(`margay-bgpd is not built (${cli} is missing): run pnpm -s build`);
+  const launcher = join(repo, 'bin', 'margay-bgpd');
   const dir = makeTempDir('bench-margay');
   const configFile = join(dir, 'margay-bgpd.yaml');
   const logFile = join(dir, 'margay-bgpd.log');
   writeFileSync(configFile, margayConfig(topology));
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [cli, '--config', configFile], { stdio: ['ignore', log, log] });
+  const env = nodeFlags === undefined ? process.env : { ...process.env, MARGAY_BGPD_NODE_FLAGS: nodeFlags };
+  const child = spawn(launcher, ['--config', configFile], { stdio: ['ignore', log, log], env });
   closeSync(log);
   track(child);
   child.once('exit', (code, signal) => {
@@ -96,10 +111,20 @@ async function startMargay(topology: Topology): Promise<RunningTarget> {
   });
   return {
     rssBytes: () => processTreeRss(child.pid ?? 0),
+    cpuSeconds: () => processTreeCpuSeconds(child.pid ?? 0),
     stop: async () => {
       await stopProcess(child);
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** An anchor daemon: a process-group leader, so its CPU time is its group's. */
+function anchorTarget(daemon: RunningDaemon): RunningTarget {
+  return {
+    rssBytes: () => daemon.rssBytes(),
+    cpuSeconds: () => processGroupCpuSeconds(daemon.pid),
+    stop: () => daemon.stop(),
   };
 }
 
@@ -116,24 +141,31 @@ async function startRelay(topology: Topology, signal: AbortSignal): Promise<Runn
     await relay.stop();
     throw error;
   }
-  return { rssBytes: () => processTreeRss(relay.process.pid ?? 0), stop: () => relay.stop() };
+  const pid = relay.process.pid ?? 0;
+  return {
+    rssBytes: () => processTreeRss(pid),
+    cpuSeconds: () => processTreeCpuSeconds(pid),
+    stop: () => relay.stop(),
+  };
 }
 
+/** `margayNodeFlags` replaces the V8 flags of margay-bgpd's launcher (undefined: its own). */
 export async function startTarget(
   name: TargetName,
   topology: Topology,
   signal: AbortSignal,
+  margayNodeFlags?: string,
 ): Promise<RunningTarget> {
   switch (name) {
     case 'relay':
       return startRelay(topology, signal);
     case 'margay':
-      return startMargay(topology);
+      return startMargay(topology, margayNodeFlags);
     case 'bird':
-      return startBird2(anchorSpec(topology));
+      return anchorTarget(await startBird2(anchorSpec(topology)));
     case 'frr':
-      return startFrr(anchorSpec(topology));
+      return anchorTarget(await startFrr(anchorSpec(topology)));
     case 'gobgp':
-      return startGobgp(anchorSpec(topology));
+      return anchorTarget(await startGobgp(anchorSpec(topology)));
   }
 }

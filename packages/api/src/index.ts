@@ -6,6 +6,13 @@ export { type DocumentIssue, ResourceValidationError } from './errors';
 export { K8S_NETWORKING_API_VERSION, K8S_POLICY_NAME_PREFIX, K8S_POLICY_ORDER } from './k8s-network-policy';
 export { RESOURCE_KEY_ROOT, resourceKey, resourcePrefix, STATUS_KEY_ROOT, statusKeys } from './keys';
 export { KINDS, type Kind, type KindInfo, kindInfo, lookupKind } from './kinds';
+export {
+  dnsLabelProblem,
+  dnsSubdomainProblem,
+  labelKeyProblem,
+  labelValueProblem,
+  portNameProblem,
+} from './names';
 export { formatIp, type IpAddress, parseIp } from './net';
 export { parseResources } from './parse';
 export { isKind, type ResourceOfKind } from './resource-kinds';

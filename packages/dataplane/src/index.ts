@@ -27,7 +27,9 @@ export type {
   IpSets,
   IpSetType,
   IptablesTable,
+  PrimeResult,
   Rule,
+  TableApplyOptions,
   TableApplyResult,
   TableName,
 } from './iptables/types';

@@ -1,8 +1,24 @@
 // The Datastore on a real etcd v3, through the etcd3 client. Writes go through transactions so
 // that compare-and-swap and the resulting KeyValue come back in one round trip; list-then-watch
-// is the shared WatchSyncer over etcd3 watchers.
-import { Etcd3, EtcdLeaseInvalidError, type ICompare, type IKeyValue, type IRequestOp, Range } from 'etcd3';
+// is the shared WatchSyncer over etcd3 watchers. Listings go through etcd3's connection pool but
+// decode their Range responses with our own codec (etcd-range-codec.ts), straight into KeyValues.
+import {
+  castGrpcError,
+  Etcd3,
+  EtcdLeaseInvalidError,
+  type ICompare,
+  type IKeyValue,
+  type IRequestOp,
+  isRecoverableError,
+  Range,
+} from 'etcd3';
 import { type EtcdConfig, etcdClientSettings } from './etcd-config';
+import {
+  decodeRangeResponse,
+  encodeRangeRequest,
+  type RangeRequest,
+  type RangeResult,
+} from './etcd-range-codec';
 import {
   ConflictError,
   type Datastore,
@@ -25,7 +41,7 @@ import { OpenWatches, type RawWatch, type RawWatchListener, type WatchBackend } 
 const LIST_PAGE_SIZE = 500;
 
 export class EtcdDatastore implements Datastore {
-  private readonly client: Etcd3;
+  private readonly client: EtcdClient;
   /** For error messages: where we tried to reach etcd. */
   private readonly endpoints: string;
   private readonly timeoutMs: number;
@@ -37,7 +53,7 @@ export class EtcdDatastore implements Datastore {
     const settings = etcdClientSettings(config);
     this.endpoints = settings.hosts.join(', ');
     this.timeoutMs = settings.timeoutMs;
-    this.client = new Etcd3(settings.clientOptions);
+    this.client = new EtcdClient(settings.clientOptions);
     this.backend = etcdWatchBackend(
       this.client,
       (prefix) => this.list(prefix),
@@ -68,27 +84,28 @@ export class EtcdDatastore implements Datastore {
   protected async listPages(prefix: string, onPage: (items: KeyValue[]) => void): Promise<number> {
     checkPrefix(prefix, 'list');
     const range = Range.prefix(prefix);
-    const fetch = (from: Buffer, atRevision: number | undefined) =>
+    const fetch = (from: Buffer, atRevision: number) =>
       this.call(`list ${prefix}`, () =>
-        this.client.kv.range({
-          key: from,
-          range_end: range.end,
-          limit: LIST_PAGE_SIZE,
-          ...(atRevision !== undefined && { revision: atRevision }),
-        }),
+        this.client.rangeDecoded(
+          { key: from, rangeEnd: range.end, limit: LIST_PAGE_SIZE, revision: atRevision },
+          this.timeoutMs,
+        ),
       );
-    let pending = fetch(range.start, undefined);
+    let pending = fetch(range.start, 0);
     let revision: number | undefined;
     for (;;) {
       const response = await pending;
-      revision ??= Number(response.header.revision);
-      const last = response.kvs[response.kvs.length - 1];
+      // Every page after the first is read at this revision; 0 would mean "the latest" instead.
+      if (response.revision <= 0)
+        throw new DatastoreUnavailableError(`list ${prefix}: etcd sent no revision`);
+      revision ??= response.revision;
+      const last = response.lastKey;
       const more = response.more && last !== undefined;
       if (more) {
-        pending = fetch(Buffer.concat([last.key, Buffer.from([0])]), revision); // the key after the last
+        pending = fetch(Buffer.concat([last, Buffer.from([0])]), revision); // the key after the last
       }
       try {
-        onPage(response.kvs.map(toKeyValue));
+        onPage(response.kvs);
       } catch (error) {
         pending.catch(() => {}); // abandoned: its failure is not news
         throw error;
@@ -215,6 +232,41 @@ export class EtcdDatastore implements Datastore {
     if (this.closed) throw new DatastoreUnavailableError(`${what}: the datastore is closed`);
   }
 }
+
+/** The etcd3 client, plus Range reads decoded by our own codec (see etcd-range-codec.ts). */
+class EtcdClient extends Etcd3 {
+  /**
+   * One Range call through etcd3's connection pool (its hosts, per-host circuit breakers, auth
+   * metadata), with our codec in place of etcd3's protobuf messages. Retried like etcd3's own
+   * calls: up to three attempts while the error is one etcd3 counts as recoverable.
+   */
+  async rangeDecoded(request: RangeRequest, timeoutMs: number): Promise<RangeResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.withConnection(
+          'KV',
+          ({ client, metadata }) =>
+            new Promise<RangeResult>((resolve, reject) => {
+              client.makeUnaryRequest(
+                RANGE_METHOD,
+                encodeRangeRequest,
+                decodeRangeResponse,
+                request,
+                metadata,
+                { deadline: Date.now() + timeoutMs },
+                (error, response) => (error ? reject(castGrpcError(error)) : resolve(response!)),
+              );
+            }),
+        );
+      } catch (error) {
+        if (attempt >= RANGE_ATTEMPTS || !isRecoverableError(error as Error)) throw error;
+      }
+    }
+  }
+}
+
+const RANGE_METHOD = '/etcdserverpb.KV/Range';
+const RANGE_ATTEMPTS = 3;
 
 /** etcd3 watchers as the syncer's raw watches. */
 function etcdWatchBackend(

@@ -1,4 +1,9 @@
-import { type CommandRunner, type RecordedCommand, RecordingRunner } from '@margay/dataplane';
+import {
+  type CommandRunner,
+  type PrimeResult,
+  type RecordedCommand,
+  RecordingRunner,
+} from '@margay/dataplane';
 import type { Datastore, WatchEvent, WatchOptions } from '@margay/datastore';
 import { waitFor } from '@margay/testkit';
 import { Felix } from './felix';
@@ -251,18 +256,145 @@ describe('Felix', () => {
     }
     expect(datastore.closed).toBe(8);
   });
+  describe('with policy: early programming while the snapshot arrives', () => {
+    /** Fakes whose prime reports `ours` chains/sets of ours in the kernel. */
+    function primedDataplane(ours: { filter: number; nat: number; ipSets: number }) {
+      class PrimedTable extends FakeTable {
+        async prime(): Promise<PrimeResult> {
+          return { ours: this.name === 'nat' ? ours.nat : ours.filter };
+        }
+      }
+      class PrimedIpSets extends FakeIpSets {
+        async prime(): Promise<PrimeResult> {
+          return { ours: ours.ipSets };
+        }
+      }
+      return { filter: new PrimedTable('filter'), nat: new PrimedTable('nat'), ipSets: new PrimedIpSets() };
+    }
+
+    /** Felix with those fakes, fed a namespace, a local pod and a policy selecting it; not in sync. */
+    async function startWithSnapshotPending(
+      ours: { filter: number; nat: number; ipSets: number },
+      earlyProgramming?: boolean,
+    ) {
+      const datastore = new ScriptedWatches();
+      const dataplane = primedDataplane(ours);
+      const info: string[] = [];
+      const felix = new Felix({
+        datastore,
+        nodeName: 'node-a',
+        runner: new RecordingRunner(kernel),
+        log: { info: (message) => info.push(message), warn: () => {} },
+        policy: {
+          dataplane: () => dataplane,
+          debounceMs: 0,
+          ...(earlyProgramming !== undefined && { earlyProgramming }),
+        },
+      });
+      await felix.start();
+      const web = workload({
+        name: 'web',
+        namespace: 'shop',
+        node: 'node-a',
+        interfaceName: 'mgweb',
+        ip: '10.0.1.5',
+      });
+      const denyAll = kubernetesPolicy('shop', 'deny-all', { podSelector: {}, policyTypes: ['Ingress'] });
+      datastore.emit('/margay/resources/v1/profiles/', { type: 'put', kv: stored(namespaceProfile('shop')) });
+      datastore.emit('/margay/resources/v1/networkpolicies/', { type: 'put', kv: stored(denyAll) });
+      datastore.emit(ENDPOINTS, { type: 'put', kv: stored(web) });
+      // Every policy input but the endpoints is in sync: the endpoint listing is still running.
+      for (const prefix of datastore.handlers.keys()) {
+        if (prefix !== ENDPOINTS) datastore.emit(prefix, { type: 'in-sync', revision: 5 });
+      }
+      const syncEndpoints = () => datastore.emit(ENDPOINTS, { type: 'in-sync', revision: 5 });
+      return { felix, ...dataplane, info, syncEndpoints };
+    }
+
+    test('on a fresh kernel only unreferenced state (sets, policy and endpoint chains) is applied before in-sync; the rest at in-sync', async () => {
+      const { felix, filter, nat, ipSets, info, syncEndpoints } = await startWithSnapshotPending({
+        filter: 0,
+        nat: 0,
+        ipSets: 0,
+      });
+      try {
+        await waitFor('an early apply', () => (felix.policyStats()?.earlyApplies ?? 0) > 0);
+        expect(felix.policyInSync).toBe(false);
+        expect(info).toContain(
+          'felix policy: no chains or sets of ours in the kernel: writing unreferenced ones early',
+        );
+        // Policy, profile and endpoint chains, additively; no dispatch, static chains or hooks,
+        // nothing in nat, no set destroyed.
+        const staged = [...filter.chains.keys()];
+        expect(staged).toEqual(
+          expect.arrayContaining([
+            policyChainName('ingress', 'np.shop.knp.default.deny-all'),
+            'mg-tw-mgweb',
+            'mg-fw-mgweb',
+          ]),
+        );
+        for (const name of staged) expect(name).toMatch(/^mg-(pi|po|pri|pro|tw|fw)-/);
+        expect(filter.additive.every((additive) => additive)).toBe(true);
+        expect(filter.hooks.size + nat.applies + nat.chains.size).toBe(0);
+        expect(ipSets.calls.some((call) => call.op === 'applyDeletions')).toBe(false);
+        expect(felix.policyStats()?.applies).toBe(0);
+
+        syncEndpoints();
+        await waitFor('the first full apply', () => felix.policyStats()?.applies === 1);
+        expect(filter.additive.at(-1)).toBe(false);
+        expect([...filter.chains.keys()]).toEqual(
+          expect.arrayContaining(['mg-FORWARD', 'mg-to-wl-dispatch', 'mg-tw-mgweb']),
+        );
+        expect(filter.ruleTexts('mg-tw-mgweb').join('\n')).toContain(
+          `-j ${policyChainName('ingress', 'np.shop.knp.default.deny-all')}`,
+        );
+        expect([...filter.hooks.keys()]).toEqual(expect.arrayContaining(['FORWARD', 'INPUT', 'OUTPUT']));
+        expect(ipSets.calls.at(-1)).toEqual({ op: 'applyDeletions' });
+      } finally {
+        await felix.stop();
+      }
+    });
+
+    test.each([
+      ['a restart: chains of ours in filter', { filter: 3, nat: 0, ipSets: 0 }, undefined],
+      ['a restart: hook rules of ours in nat', { filter: 0, nat: 1, ipSets: 0 }, undefined],
+      ['a restart: sets of ours', { filter: 0, nat: 0, ipSets: 2 }, undefined],
+      ['a fresh kernel, earlyProgramming off', { filter: 0, nat: 0, ipSets: 0 }, false],
+    ])('%s: nothing is applied before in-sync', async (_what, ours, earlyProgramming) => {
+      const { felix, filter, nat, ipSets, info, syncEndpoints } = await startWithSnapshotPending(
+        ours,
+        earlyProgramming,
+      );
+      try {
+        // Give the primes and any debounce time to act before looking.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(filter.applies + nat.applies + ipSets.calls.length).toBe(0);
+        expect(felix.policyStats()?.earlyApplies).toBe(0);
+        expect(info.some((message) => message.includes('early'))).toBe(false);
+        syncEndpoints();
+        await waitFor('the first full apply', () => felix.policyStats()?.applies === 1);
+        expect(filter.additive).toEqual([false]);
+        expect(filter.chains.has('mg-tw-mgweb')).toBe(true);
+      } finally {
+        await felix.stop();
+      }
+    });
+  });
+
   test('with policy: reads the tables and sets at start, before any snapshot; a failed read is only a warning', async () => {
     const datastore = new ScriptedWatches();
     const primed: string[] = [];
     class PrimedTable extends FakeTable {
-      async prime(): Promise<void> {
+      async prime(): Promise<PrimeResult> {
         primed.push(this.name);
         if (this.name === 'nat') throw new Error('iptables-nft-save: Permission denied');
+        return { ours: 0 };
       }
     }
     class PrimedIpSets extends FakeIpSets {
-      async prime(): Promise<void> {
+      async prime(): Promise<PrimeResult> {
         primed.push('ipsets');
+        return { ours: 0 };
       }
     }
     const filter = new PrimedTable('filter');

@@ -59,6 +59,11 @@ export interface FelixPolicyOptions {
   readonly debounceMs?: number;
   /** Wait before retrying a failed apply. Default 1 s. */
   readonly retryMs?: number;
+  /**
+   * On a fresh kernel, write IP sets, policy/profile and endpoint chains while the snapshot arrives (see
+   * primePolicyDataplane). Default true; false applies everything at in-sync (for comparison).
+   */
+  readonly earlyProgramming?: boolean;
 }
 
 /** The kinds policy watches besides WorkloadEndpoint (which routes watch too), by calc source. */
@@ -95,7 +100,10 @@ interface PolicyParts {
   readonly calc: PolicyCalculator;
   readonly manager: PolicyManager;
   readonly dataplane: PolicyDataplane;
+  readonly earlyProgramming: boolean;
   programming: boolean;
+  /** The prime found no chains or sets of ours: state nothing references may be written early. */
+  freshKernel: boolean;
 }
 
 const SILENT: FelixLogger = { info: () => {}, warn: () => {} };
@@ -159,7 +167,14 @@ export class Felix {
       ...(policy.retryMs !== undefined && { retryMs: policy.retryMs }),
       onError: (message) => this.log.warn(message),
     });
-    return { calc, manager, dataplane, programming: false };
+    return {
+      calc,
+      manager,
+      dataplane,
+      earlyProgramming: policy.earlyProgramming ?? true,
+      programming: false,
+      freshKernel: false,
+    };
   }
 
   /** True once the policy watches have all delivered their first snapshot (false without policy). */
@@ -265,19 +280,39 @@ export class Felix {
   /**
    * The tables and sets are read (backend detection, iptables-save, ipset save) while the
    * watches list, so the first apply only plans and writes. If a read fails, the apply reads again.
+   *
+   * Early programming: when every read finds no chain, hook rule or set of ours (a fresh kernel),
+   * the IP sets and the policy, profile and workload endpoint chains are written while the
+   * snapshot still arrives: nothing jumps to them and no rule uses the sets until the in-sync
+   * apply writes the dispatch, host endpoint and static chains and the hooks. Not on a kernel holding our state (a restart): its live chains
+   * reference live sets, and a partial desired state could rewrite them, so that state is only
+   * touched once the snapshot is complete, by the in-sync apply. If felix stops before in-sync,
+   * the early chains and sets are unreachable, and the next start deletes what it does not want.
    */
   private primePolicyDataplane(): void {
-    if (this.policy === undefined) return;
-    const { filter, nat, ipSets } = this.policy.dataplane;
-    for (const [what, prime] of [
-      ['iptables nat', nat.prime?.bind(nat)],
-      ['iptables filter', filter.prime?.bind(filter)],
-      ['ipsets', ipSets.prime?.bind(ipSets)],
-    ] as const) {
-      prime?.().catch((error: Error) =>
-        this.log.warn(`reading ${what} ahead of the first apply failed (it reads again): ${error.message}`),
-      );
-    }
+    const policy = this.policy;
+    if (policy === undefined) return;
+    const { filter, nat, ipSets } = policy.dataplane;
+    const reads = (
+      [
+        ['iptables nat', nat.prime?.bind(nat)],
+        ['iptables filter', filter.prime?.bind(filter)],
+        ['ipsets', ipSets.prime?.bind(ipSets)],
+      ] as const
+    ).map(([what, prime]) =>
+      // A table or set manager that cannot say what the kernel holds counts as not fresh.
+      (prime?.() ?? Promise.resolve(undefined)).catch((error: Error) => {
+        this.log.warn(`reading ${what} ahead of the first apply failed (it reads again): ${error.message}`);
+        return undefined;
+      }),
+    );
+    void Promise.all(reads).then((found) => {
+      if (this.state !== 'started' || policy.programming || !policy.earlyProgramming) return;
+      policy.freshKernel = found.every((result) => result?.ours === 0);
+      if (!policy.freshKernel) return;
+      this.log.info('felix policy: no chains or sets of ours in the kernel: writing unreferenced ones early');
+      if (policy.calc.hasChanges) policy.manager.invalidateUnreferenced();
+    });
   }
 
   private onPolicyEvent(source: PolicySource, event: WatchEvent): void {
@@ -287,8 +322,12 @@ export class Felix {
       this.log.warn(`felix ${source} watch resyncing: ${event.reason}`);
     }
     const changed = policy.calc.apply(source, event);
-    // Nothing touches the kernel before every policy input has delivered its snapshot.
-    if (!policy.calc.inSync) return;
+    // Nothing the kernel's traffic can reach is written before every policy input has delivered
+    // its snapshot; on a fresh kernel, what nothing references yet is (see primePolicyDataplane).
+    if (!policy.calc.inSync) {
+      if (changed && policy.freshKernel) policy.manager.invalidateUnreferenced();
+      return;
+    }
     if (!policy.programming) {
       policy.programming = true;
       this.log.info('felix policy in sync: programming iptables and ipsets');

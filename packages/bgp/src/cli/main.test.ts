@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from '@margay/testkit';
-import { EXIT_OK, EXIT_USAGE, main } from './main';
+import { KernelFib } from '../fib/kernel-fib';
+import { EXIT_OK, EXIT_USAGE, loadKernelFib, main } from './main';
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -77,4 +78,8 @@ test('a bad file stops start-up with exit 2 and a JSON log line', async () => {
     message: 'bad configuration',
     file: bad,
   });
+});
+
+test('the kernel FIB module main.ts loads on demand is the package’s own', () => {
+  expect(loadKernelFib().KernelFib).toBe(KernelFib);
 });

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { jsonLogger } from '@margay/log';
 import { loadConfig } from '../config/load';
 import { ConfigError, type LogLevel } from '../config/schema';
-import { KernelFib } from '../fib/kernel-fib';
+import type * as KernelFibModule from '../fib/kernel-fib';
 import { Daemon } from '../server/daemon';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, type Io, LOG_LEVELS, oneOf, untilSignalled } from './daemon-cli';
 
@@ -78,6 +78,14 @@ function parseOptions(argv: string[]) {
 }
 
 /**
+ * The kernel FIB and with it @margay/dataplane (iptables, ipsets, namespaces), loaded only when the
+ * configuration enables `fib`: a daemon without it need not hold that code.
+ */
+export function loadKernelFib(): typeof KernelFibModule {
+  return require('../fib/kernel-fib') as typeof KernelFibModule;
+}
+
+/**
  * Runs the daemon. Resolves with the exit code once it is over: at once for --help, --version,
  * --check and start-up failures, after SIGTERM/SIGINT otherwise.
  */
@@ -100,7 +108,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
     daemon = await Daemon.start({
       configFile: parsed.config,
       logger,
-      fib: (config) => new KernelFib({ table: config.fib.table, proto: config.fib.protocol, logger }),
+      fib: (config) =>
+        new (loadKernelFib().KernelFib)({ table: config.fib.table, proto: config.fib.protocol, logger }),
       onConfig: (config) => {
         logger.level = parsed.logLevel ?? config.logLevel;
       },

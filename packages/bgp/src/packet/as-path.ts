@@ -3,6 +3,7 @@
 // what best-path selection, loop detection and export need.
 
 import { AS_TRANS, AsPathSegmentType } from './constants';
+import { attributeWords } from './word-slab';
 
 export type AsPath = Uint32Array;
 
@@ -136,7 +137,7 @@ export function scanAsPath(buf: Buffer, start: number, end: number, asSize: 2 | 
 
 /** Reads a value already validated by scanAsPath. */
 export function readAsPath(buf: Buffer, start: number, end: number, asSize: 2 | 4, words: number): AsPath {
-  const path = new Uint32Array(words);
+  const path = attributeWords(words);
   let w = 0;
   for (let i = start; i < end; ) {
     const count = buf[i + 1]!;

@@ -51,7 +51,9 @@ export function buildAttributes(
     parts.push({ type, flags: canonicalFlags(type, receivedFlags, value.length), value });
   };
 
-  if (!Object.values(Origin).includes(spec.origin)) throw new Error(`origin ${spec.origin} is not 0, 1 or 2`);
+  if (spec.origin !== Origin.Igp && spec.origin !== Origin.Egp && spec.origin !== Origin.Incomplete) {
+    throw new Error(`origin ${spec.origin} is not 0, 1 or 2`);
+  }
   add(AttrType.Origin, Buffer.of(spec.origin));
 
   const asPath = spec.asPath ?? EMPTY_AS_PATH;
@@ -115,7 +117,15 @@ function word(name: string, value: number): Buffer {
 }
 
 function words(name: string, values: ArrayLike<number>): Buffer {
-  return Buffer.concat(Array.from(values, (v, i) => word(`${name}[${i}]`, v)));
+  const buf = Buffer.allocUnsafe(values.length * 4);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+      throw new Error(`${name}[${i}] must be an integer in 0..4294967295, got ${value}`);
+    }
+    buf.writeUInt32BE(value, i * 4);
+  }
+  return buf;
 }
 
 /** Splits pass-through attribute bytes; only optional transitive attributes the codec does not decode are accepted. */

@@ -85,7 +85,7 @@ export class MessageFramer {
       const start = this.offset;
       this.offset += length;
       if (this.offset === chunk.length) this.dropHead();
-      return messageFrame(chunk.subarray(start, start + length));
+      return new MessageFrame(chunk, start, length);
     }
     this.assembling = Buffer.allocUnsafe(length);
     this.assembled = chunk.copy(this.assembling, 0, this.offset);
@@ -109,7 +109,7 @@ export class MessageFramer {
     this.assembled += this.take(message, this.assembled, message.length);
     if (this.assembled < message.length) return null;
     this.assembling = null;
-    return messageFrame(message);
+    return new MessageFrame(message, 0, message.length);
   }
 
   /** Copies queued bytes into target[from, to); returns how many were copied. */
@@ -148,7 +148,6 @@ export class MessageFramer {
     }
     const length = buf.readUInt16BE(at + MARKER_LENGTH);
     const type = buf[at + MARKER_LENGTH + 2]!;
-    const lengthField = buf.subarray(at + MARKER_LENGTH, at + MARKER_LENGTH + 2);
     const max =
       type === MessageType.Open || type === MessageType.Keepalive ? MAX_MESSAGE_LENGTH : this.maxLength;
     if (length < HEADER_LENGTH || length > max) {
@@ -156,7 +155,7 @@ export class MessageFramer {
         notification(
           ErrorCode.MessageHeader,
           MessageHeaderSubcode.BadMessageLength,
-          Buffer.from(lengthField),
+          Buffer.from(buf.subarray(at + MARKER_LENGTH, at + MARKER_LENGTH + 2)),
         ),
         `message length ${length} is outside ${HEADER_LENGTH}..${max}`,
       );
@@ -173,7 +172,7 @@ export class MessageFramer {
         notification(
           ErrorCode.MessageHeader,
           MessageHeaderSubcode.BadMessageLength,
-          Buffer.from(lengthField),
+          Buffer.from(buf.subarray(at + MARKER_LENGTH, at + MARKER_LENGTH + 2)),
         ),
         `${messageTypeName(type)} message length ${length} is invalid`,
       );
@@ -189,11 +188,29 @@ export class MessageFramer {
   }
 }
 
-function messageFrame(message: Buffer): Frame {
-  return {
-    kind: 'message',
-    type: message[MARKER_LENGTH + 2] as MessageType,
-    message,
-    body: message.subarray(HEADER_LENGTH),
-  };
+/**
+ * A message inside a received buffer. Its views are made when asked for: the receive path
+ * reads only the body, and two views per message were a share of its garbage.
+ */
+class MessageFrame {
+  readonly kind = 'message' as const;
+  readonly type: MessageType;
+
+  constructor(
+    private readonly buffer: Buffer,
+    private readonly start: number,
+    private readonly length: number,
+  ) {
+    this.type = buffer[start + MARKER_LENGTH + 2] as MessageType;
+  }
+
+  /** The whole message, header included. */
+  get message(): Buffer {
+    return this.buffer.subarray(this.start, this.start + this.length);
+  }
+
+  /** The message after its header: what the decoders take. */
+  get body(): Buffer {
+    return this.buffer.subarray(this.start + HEADER_LENGTH, this.start + this.length);
+  }
 }

@@ -5,8 +5,10 @@ import { HEADER_LENGTH, MARKER_LENGTH, MessageType } from './constants';
 
 /** Writes a header at `offset` of `buf`; `length` counts the whole message, header included. */
 export function writeHeader(buf: Buffer, offset: number, length: number, type: MessageType): void {
-  buf.fill(0xff, offset, offset + MARKER_LENGTH);
-  buf.writeUInt16BE(length, offset + MARKER_LENGTH);
+  // A loop: Buffer.fill's native call cost more than the 16 stores (200,000 UPDATEs a batch run).
+  for (let i = offset; i < offset + MARKER_LENGTH; i++) buf[i] = 0xff;
+  buf[offset + MARKER_LENGTH] = length >>> 8;
+  buf[offset + MARKER_LENGTH + 1] = length & 0xff;
   buf[offset + MARKER_LENGTH + 2] = type;
 }
 

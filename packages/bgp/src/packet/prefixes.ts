@@ -57,13 +57,46 @@ export function countPrefixes(buf: Buffer, start: number, end: number, maxBits: 
   return i === end ? count : -1;
 }
 
+/**
+ * Decoded lists are views into shared slabs of zeroed memory, never reused: two arrays of
+ * their own per UPDATE cost twice the memory of two views (a list that outlives its message
+ * keeps at most one slab alive). Large lists get arrays of their own.
+ */
+const SLAB_BYTES = 1 << 16;
+const LARGEST_IN_SLAB = 1 << 12;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function slabWords(count: number): Uint32Array {
+  if (count * 4 > LARGEST_IN_SLAB) return new Uint32Array(count);
+  if (slabUsed + count * 4 > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const words = new Uint32Array(slab, slabUsed, count);
+  slabUsed += count * 4;
+  return words;
+}
+
+function slabLengths(count: number): Uint8Array {
+  if (count > LARGEST_IN_SLAB) return new Uint8Array(count);
+  if (slabUsed + count > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const lengths = new Uint8Array(slab, slabUsed, count);
+  // Word views must start 4-aligned.
+  slabUsed = (slabUsed + count + 3) & ~3;
+  return lengths;
+}
+
 /** Reads `count` prefixes from buf[start...] (already validated by countPrefixes). */
 export function readPrefixes(buf: Buffer, start: number, count: number, afi: Afi): PrefixList {
   // Most UPDATEs have an empty Withdrawn Routes or NLRI field: one shared list, no allocation.
   if (count === 0) return afi === Afi.Ipv4 ? EMPTY_IPV4 : EMPTY_IPV6;
-  const lengths = new Uint8Array(count);
+  const lengths = slabLengths(count);
   if (afi === Afi.Ipv4) {
-    const words = new Uint32Array(count);
+    const words = slabWords(count);
     let i = start;
     for (let n = 0; n < count; n++) {
       const bits = buf[i++]!;
@@ -92,7 +125,7 @@ export function readPrefixes(buf: Buffer, start: number, count: number, afi: Afi
     }
     return { afi, lengths, words };
   }
-  const words = new Uint32Array(count * 4);
+  const words = slabWords(count * 4);
   let i = start;
   for (let n = 0; n < count; n++) {
     const bits = buf[i++]!;

@@ -2,7 +2,13 @@ import { asPathToString } from './as-path';
 import { Afi, AS_TRANS, ErrorCode, UpdateSubcode } from './constants';
 import { prefixStrings } from './prefixes';
 import type { SessionContext } from './session';
-import { type DecodedUpdate, decodeUpdate, type UpdateAction } from './update-decode';
+import {
+  AttributeCache,
+  type DecodedUpdate,
+  decodeUpdate,
+  sectionHash,
+  type UpdateAction,
+} from './update-decode';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const MARKER = 'ffffffffffffffffffffffffffffffff';
@@ -612,5 +618,99 @@ describe('UPDATE decoding', () => {
       EBGP_TWO_OCTET,
     );
     expect(asPathToString(d.attributes!.asPath)).toBe(String(AS_TRANS));
+  });
+});
+
+describe('decoding state and the attribute cache', () => {
+  test('a decoded UPDATE stays as it was after later ones are decoded', () => {
+    // One decoder and shared prefix storage serve every message: nothing may leak between them.
+    const first = decodeUpdate(update({ withdrawn: '18 0a0009', attrs: BASE, nlri: NLRI }), EBGP);
+    const snapshot = JSON.stringify({
+      withdrawn: withdrawals(first),
+      announced: prefixStrings(first.announced!),
+      path: asPathToString(first.attributes!.asPath),
+    });
+    for (let n = 0; n < 3000; n++) {
+      const other = decodeUpdate(
+        update({
+          withdrawn: '20 c6336401',
+          attrs: [ORIGIN, AS_PATH_TWO_OCTET, NEXT_HOP],
+          nlri: '20 0b000001',
+        }),
+        EBGP_TWO_OCTET,
+      );
+      expect(prefixStrings(other.announced!)).toEqual(['11.0.0.1/32']);
+    }
+    const bad = decodeUpdate(update({ attrs: [ORIGIN, NEXT_HOP], nlri: NLRI }), EBGP);
+    expect(bad.action).not.toBe('none');
+    expect(
+      JSON.stringify({
+        withdrawn: withdrawals(first),
+        announced: prefixStrings(first.announced!),
+        path: asPathToString(first.attributes!.asPath),
+      }),
+    ).toBe(snapshot);
+    expect(first.problems).toEqual([]);
+  });
+
+  test('optional attributes of one UPDATE do not carry over to the next', () => {
+    const MED = '80 04 04 00000005';
+    const LOCAL_PREF = '40 05 04 00000064';
+    const COMMUNITIES = 'c0 08 04 fde80001';
+    const ATOMIC = '40 06 00';
+    const full = decodeUpdate(
+      update({ attrs: [...BASE, MED, LOCAL_PREF, ATOMIC, COMMUNITIES], nlri: NLRI }),
+      IBGP,
+    );
+    expect(full.attributes).toMatchObject({ med: 5, localPref: 100, atomicAggregate: true });
+    const plain = decodeUpdate(update({ attrs: BASE, nlri: NLRI }), IBGP).attributes!;
+    expect(plain).toMatchObject({ med: null, localPref: null, atomicAggregate: false, communities: null });
+    expect(decodeUpdate(update({ attrs: BASE, nlri: NLRI }), EBGP).problems).toEqual([]);
+  });
+
+  test('sections with the same hash are told apart by their octets', () => {
+    const cache = new AttributeCache();
+    const a = hex('4001010040020600');
+    const b = hex('4001010140020600');
+    const decodedA = decodeUpdate(update({ attrs: BASE, nlri: NLRI }), EBGP).attributes!;
+    const decodedB = decodeUpdate(
+      update({ attrs: [ORIGIN, AS_PATH, NEXT_HOP, '40 05 04 00000064'], nlri: NLRI }),
+      IBGP,
+    ).attributes!;
+    // Forced to one hash, as a collision would put them.
+    cache.set(7, a, 0, a.length, decodedA);
+    cache.set(7, b, 0, b.length, decodedB);
+    expect(cache.get(7, a, 0, a.length)).toBe(decodedA);
+    expect(cache.get(7, b, 0, b.length)).toBe(decodedB);
+    expect(cache.get(7, a, 0, a.length - 1)).toBeUndefined();
+    expect(cache.get(sectionHash(a, 0, a.length), a, 0, a.length)).toBeUndefined();
+    // The cache keeps copies: changing the message afterwards changes nothing.
+    a[3] = 9;
+    expect(cache.get(7, hex('4001010040020600'), 0, 8)).toBe(decodedA);
+  });
+
+  test('a full cache starts over', () => {
+    const cache = new AttributeCache(2);
+    const attributes = decodeUpdate(update({ attrs: BASE, nlri: NLRI }), EBGP).attributes!;
+    const sections = [hex('01'), hex('02'), hex('03')];
+    for (const section of sections) cache.set(sectionHash(section, 0, 1), section, 0, 1, attributes);
+    expect(cache.size).toBe(1);
+    expect(cache.get(sectionHash(sections[2]!, 0, 1), sections[2]!, 0, 1)).toBe(attributes);
+    expect(cache.get(sectionHash(sections[0]!, 0, 1), sections[0]!, 0, 1)).toBeUndefined();
+  });
+
+  test('a cached attribute section decodes to the same object, and a different one does not', () => {
+    const cache = new AttributeCache();
+    const first = decodeUpdate(update({ attrs: BASE, nlri: NLRI }), EBGP, cache);
+    const again = decodeUpdate(update({ attrs: BASE, nlri: '20 0a000101' }), EBGP, cache);
+    expect(again.attributes).toBe(first.attributes);
+    expect(prefixStrings(again.announced!)).toEqual(['10.0.1.1/32']);
+    const other = decodeUpdate(
+      update({ attrs: [ORIGIN, AS_PATH, '40 03 04 c0000202'], nlri: NLRI }),
+      EBGP,
+      cache,
+    );
+    expect(other.attributes).not.toBe(first.attributes);
+    expect(other.attributes!.nextHop).toBe(0xc0000202);
   });
 });

@@ -33,6 +33,7 @@ import {
 } from './path-attributes';
 import { countPrefixes, maxPrefixLength, type PrefixList, readPrefixes } from './prefixes';
 import type { SessionContext } from './session';
+import { attributeWords } from './word-slab';
 
 export type UpdateAction =
   | 'none'
@@ -116,23 +117,59 @@ const valueEnd = new Int32Array(256);
  * session context (one cache per session) and the NLRI field being non-empty.
  */
 export class AttributeCache {
-  private readonly entries = new Map<string, PathAttributes>();
+  /**
+   * By a hash of the octets, chained: looking a section up hashes and compares its octets in
+   * place, where a string key cost an allocation and a copy per UPDATE.
+   */
+  private readonly entries = new Map<number, CachedSection>();
+  private count = 0;
 
   /** @param capacity entries kept; a full cache starts over (a cheap bound on its memory). */
   constructor(private readonly capacity = 16_384) {}
 
-  get(key: string): PathAttributes | undefined {
-    return this.entries.get(key);
+  /** The attributes decoded from octets buf[start, end) of hash `hash` (see sectionHash). */
+  get(hash: number, buf: Buffer, start: number, end: number): PathAttributes | undefined {
+    for (let entry: CachedSection | null | undefined = this.entries.get(hash); entry; entry = entry.next) {
+      if (sameOctets(entry.octets, buf, start, end)) return entry.attributes;
+    }
+    return undefined;
   }
 
-  set(key: string, attributes: PathAttributes): void {
-    if (this.entries.size >= this.capacity) this.entries.clear();
-    this.entries.set(key, attributes);
+  set(hash: number, buf: Buffer, start: number, end: number, attributes: PathAttributes): void {
+    if (this.count >= this.capacity) {
+      this.entries.clear();
+      this.count = 0;
+    }
+    // A copy: a view would keep the whole socket chunk alive. From Node's pool (small sections
+    // share 8 KB slabs), not an ArrayBuffer of its own, which cost about 300 bytes per entry.
+    const octets = Buffer.allocUnsafe(end - start);
+    buf.copy(octets, 0, start, end);
+    this.entries.set(hash, { octets, attributes, next: this.entries.get(hash) ?? null });
+    this.count++;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
+}
+
+interface CachedSection {
+  readonly octets: Uint8Array;
+  readonly attributes: PathAttributes;
+  readonly next: CachedSection | null;
+}
+
+/** FNV-1a over buf[start, end): the AttributeCache's hash. */
+export function sectionHash(buf: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h;
+}
+
+function sameOctets(octets: Uint8Array, buf: Buffer, start: number, end: number): boolean {
+  if (octets.length !== end - start) return false;
+  for (let i = 0; i < octets.length; i++) if (octets[i] !== buf[start + i]) return false;
+  return true;
 }
 
 /**
@@ -140,9 +177,14 @@ export class AttributeCache {
  * session: it assumes `ctx` never changes), attribute sections seen before are not decoded again.
  */
 export function decodeUpdate(body: Buffer, ctx: SessionContext, cache?: AttributeCache): DecodedUpdate {
-  return new UpdateDecoding(body, ctx, cache ?? null).run();
+  return decoding.start(body, ctx, cache ?? null).run();
 }
 
+/**
+ * The state of decoding one message. decodeUpdate runs to completion synchronously, so one
+ * instance, reset for each message, serves every session: an object per UPDATE was a large
+ * share of the garbage of the receive path.
+ */
 class UpdateDecoding {
   private problems: UpdateProblem[] | null = null;
   private deciding: UpdateProblem | null = null;
@@ -174,11 +216,42 @@ class UpdateDecoding {
   private originatorId: number | null = null;
   private clusterList: Uint32Array | null = null;
 
-  constructor(
-    private readonly body: Buffer,
-    private readonly ctx: SessionContext,
-    private readonly cache: AttributeCache | null,
-  ) {}
+  private body: Buffer = Buffer.alloc(0);
+  private ctx: SessionContext = { fourOctetAs: true, extendedMessages: false, ibgp: false };
+  private cache: AttributeCache | null = null;
+
+  /** Forgets the last message and takes this one. */
+  start(body: Buffer, ctx: SessionContext, cache: AttributeCache | null): this {
+    this.body = body;
+    this.ctx = ctx;
+    this.cache = cache;
+    this.problems = null;
+    this.deciding = null;
+    this.severity = 0;
+    this.withdrawnField = null;
+    this.nlriField = null;
+    this.mpWithdrawn = null;
+    this.mpAnnounced = null;
+    this.attributeCount = 0;
+    this.type = 0;
+    this.at = 0;
+    this.vStart = 0;
+    this.vEnd = 0;
+    this.origin = null;
+    this.asPath = null;
+    this.as4Path = null;
+    this.nextHop = null;
+    this.mpNextHop = null;
+    this.med = null;
+    this.localPref = null;
+    this.atomicAggregate = false;
+    this.aggregator = null;
+    this.as4Aggregator = null;
+    this.communities = null;
+    this.originatorId = null;
+    this.clusterList = null;
+    return this;
+  }
 
   run(): DecodedUpdate {
     const { body } = this;
@@ -209,9 +282,9 @@ class UpdateDecoding {
     this.nlriField = this.prefixField(attrsEnd, body.length, 'NLRI');
     if (!this.nlriField) return this.finish();
 
-    const cacheKey =
-      this.cache && this.nlriField.lengths.length > 0 ? body.toString('latin1', attrsStart, attrsEnd) : null;
-    const cached = cacheKey === null ? undefined : this.cache!.get(cacheKey);
+    const cacheHash =
+      this.cache && this.nlriField.lengths.length > 0 ? sectionHash(body, attrsStart, attrsEnd) : null;
+    const cached = cacheHash === null ? undefined : this.cache!.get(cacheHash, body, attrsStart, attrsEnd);
     if (cached) return this.finishCached(cached);
     seen.fill(0);
     keep.fill(KEEP_NONE);
@@ -223,11 +296,12 @@ class UpdateDecoding {
     }
     const decoded = this.finish();
     const cacheable =
-      cacheKey !== null &&
+      cacheHash !== null &&
       this.problems === null &&
       !seen[AttrType.MpReachNlri] &&
       !seen[AttrType.MpUnreachNlri];
-    if (cacheable && decoded.attributes) this.cache!.set(cacheKey, decoded.attributes);
+    if (cacheable && decoded.attributes)
+      this.cache!.set(cacheHash, body, attrsStart, attrsEnd, decoded.attributes);
     return decoded;
   }
 
@@ -738,7 +812,7 @@ function readAggregator(buf: Buffer, at: number, asSize: 2 | 4): Aggregator {
 }
 
 function readWords(buf: Buffer, start: number, end: number): Uint32Array {
-  const words = new Uint32Array((end - start) / 4);
+  const words = attributeWords((end - start) / 4);
   for (let w = 0, i = start; i < end; w++, i += 4) words[w] = buf.readUInt32BE(i);
   return words;
 }
@@ -755,3 +829,5 @@ function encodeAggregatorValue(aggregator: Aggregator): Buffer {
   value.writeUInt32BE(aggregator.address, 4);
   return value;
 }
+
+const decoding = new UpdateDecoding();

@@ -1,10 +1,16 @@
+import fc from 'fast-check';
 import { asSequence } from './as-path';
 import { buildAttributes } from './attribute-builder';
 import { Afi } from './constants';
 import { MessageFramer } from './framer';
 import { prefixList } from './prefixes';
 import type { SessionContext } from './session';
-import { encodeAnnouncements, encodeEndOfRib, encodeWithdrawals } from './update-encode';
+import {
+  encodeAnnouncements,
+  encodeEndOfRib,
+  encodeIpv4Announcements,
+  encodeWithdrawals,
+} from './update-encode';
 
 const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
 const MARKER = 'ffffffffffffffffffffffffffffffff';
@@ -124,4 +130,57 @@ describe('UPDATE encoding', () => {
       ),
     ).toThrow(/16- or 32-octet next hop, got none/);
   });
+});
+
+test('several IPv4 announcements in one buffer are the messages encodeAnnouncements makes for each', () => {
+  // Attribute sets of different sizes, prefix runs of any length (some split over messages),
+  // on standard and extended-message sessions.
+  const run = fc.record({
+    communities: fc.integer({ min: 0, max: 200 }),
+    lengths: fc.array(fc.integer({ min: 0, max: 32 }), { maxLength: 1500 }),
+  });
+  fc.assert(
+    fc.property(fc.array(run, { maxLength: 6 }), fc.boolean(), (runs, extended) => {
+      const ctx: SessionContext = { ...EBGP, extendedMessages: extended };
+      const attributes = runs.map((r, n) =>
+        buildAttributes(
+          {
+            origin: 0,
+            asPath: asSequence([65001 + n]),
+            nextHop: 0xc0000201,
+            communities: Array.from({ length: r.communities }, (_, c) => 0xfde80000 + c),
+          },
+          ctx,
+        ),
+      );
+      const allLengths = runs.flatMap((r) => r.lengths);
+      const lengths = Uint8Array.from(allLengths);
+      const words = Uint32Array.from(allLengths, (bits, n) =>
+        bits === 0 ? 0 : ((0x64000000 + n * 256) & (-1 << (32 - bits))) >>> 0,
+      );
+      const ends: number[] = [];
+      for (const r of runs) ends.push((ends.at(-1) ?? 0) + r.lengths.length);
+      const together = encodeIpv4Announcements(attributes, words, lengths, ends, ctx);
+      const each = runs.map((_, n) => {
+        const start = n === 0 ? 0 : ends[n - 1]!;
+        const prefixes = {
+          afi: Afi.Ipv4,
+          words: words.subarray(start, ends[n]),
+          lengths: lengths.subarray(start, ends[n]),
+        };
+        return encodeAnnouncements({ attributes: attributes[n]!, prefixes }, ctx);
+      });
+      expect(together).toEqual(Buffer.concat(each));
+      expect(split(together).every((m) => m.length <= (extended ? 65535 : 4096))).toBe(true);
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('announcements whose attributes leave no room for a prefix are refused, naming the sizes', () => {
+  const attributes = Buffer.alloc(4096 - 23 - 2);
+  const prefixes = slash32s(1);
+  expect(() => encodeIpv4Announcements([attributes], prefixes.words, prefixes.lengths, [1], EBGP)).toThrow(
+    '4094 octets of UPDATE fields leave no room for a prefix in a 4096-octet message',
+  );
 });

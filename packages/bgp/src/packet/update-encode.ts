@@ -149,3 +149,78 @@ function packUpdates(
   });
   return out;
 }
+
+/**
+ * IPv4 announcements of several attribute sets, packed as encodeAnnouncements packs one, all
+ * written into one buffer: `attributes[i]` goes with the prefixes from `ends[i - 1]` (0 for
+ * the first) up to `ends[i]` of `words` and `lengths` (a PrefixList's arrays). A batch with
+ * thousands of attribute sets then makes one allocation, not a list and a buffer per set and
+ * a copy to join them.
+ */
+export function encodeIpv4Announcements(
+  attributes: readonly Buffer[],
+  words: Uint32Array,
+  lengths: Uint8Array,
+  ends: readonly number[],
+  ctx: SessionContext,
+): Buffer {
+  const max = maxUpdateLength(ctx);
+  const list: PrefixList = { afi: Afi.Ipv4, words, lengths };
+  let total = 0;
+  let first = 0;
+  for (let a = 0; a < attributes.length; a++) {
+    const fixed = UPDATE_OVERHEAD + attributes[a]!.length;
+    const room = max - fixed;
+    const end = ends[a]!;
+    let size = 0;
+    for (let n = first; n < end; n++) {
+      const prefixSize = encodedPrefixSize(lengths[n]!);
+      if (prefixSize > room) {
+        throw new Error(
+          `${fixed} octets of UPDATE fields leave no room for a prefix in a ${max}-octet message`,
+        );
+      }
+      if (size + prefixSize > room) {
+        total += fixed + size;
+        size = 0;
+      }
+      size += prefixSize;
+    }
+    if (size > 0) total += fixed + size;
+    first = end;
+  }
+  const out = Buffer.allocUnsafe(total);
+  let o = 0;
+  first = 0;
+  for (let a = 0; a < attributes.length; a++) {
+    const attrs = attributes[a]!;
+    const fixed = UPDATE_OVERHEAD + attrs.length;
+    const room = max - fixed;
+    const end = ends[a]!;
+    // Prefixes go after the fixed part; the header and fields are written once a message is full.
+    let start = o;
+    let p = start + fixed;
+    for (let n = first; n < end; n++) {
+      if (p - start - fixed + encodedPrefixSize(lengths[n]!) > room) {
+        writeIpv4Fields(out, start, attrs, p - start);
+        start = p;
+        p = start + fixed;
+      }
+      p = writePrefix(out, p, list, n);
+    }
+    if (p > start + fixed) {
+      writeIpv4Fields(out, start, attrs, p - start);
+      o = p;
+    }
+    first = end;
+  }
+  return out;
+}
+
+/** The header and fields before the NLRI of an IPv4 announcement `length` octets long at `start`. */
+function writeIpv4Fields(out: Buffer, start: number, attributes: Buffer, length: number): void {
+  writeHeader(out, start, length, MessageType.Update);
+  let o = out.writeUInt16BE(0, start + HEADER_LENGTH);
+  o = out.writeUInt16BE(attributes.length, o);
+  attributes.copy(out, o);
+}

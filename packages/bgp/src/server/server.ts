@@ -39,6 +39,8 @@ export interface BgpServerOptions {
 }
 
 const DEFAULT_REFRESH_STALE_TIME_MS = 360_000;
+/** Changed prefixes that make a burst of UPDATEs export at once instead of at the end of the turn. */
+const FLUSH_AT_CHANGES = 16_384;
 
 export interface PeerView {
   readonly address: string;
@@ -371,7 +373,14 @@ export class BgpServer {
         this.guarded(peer, 'state change', () => this.stateChanged(peer, change)),
       onEstablished: (peer, negotiated) =>
         this.guarded(peer, 'session start', () => this.established(peer, negotiated)),
-      onUpdate: (peer, update) => this.guarded(peer, 'UPDATE', () => this.updated(peer, update)),
+      onUpdate: (peer, update) => {
+        // guarded() without its closure: this runs for every UPDATE.
+        try {
+          this.updated(peer, update);
+        } catch (error) {
+          this.failed(peer, 'UPDATE', error);
+        }
+      },
       onEndOfRib: (peer, family) => this.guarded(peer, 'End-of-RIB', () => this.sweepStale(peer, family)),
       onRouteRefresh: (peer, refresh) =>
         this.guarded(peer, 'ROUTE-REFRESH', () => this.routeRefreshReceived(peer, refresh)),
@@ -387,20 +396,25 @@ export class BgpServer {
     try {
       work();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.log.error(`handling ${what} failed; resetting the session`, {
-        peer: peer.remoteAddress,
-        error: message,
-      });
-      // Not from inside the FSM callback that is still running.
-      setImmediate(() => {
-        const managed = this.managed(peer);
-        if (!managed) return;
-        peer.stop();
-        this.forget(managed);
-        peer.start();
-      });
+      this.failed(peer, what, error);
     }
+  }
+
+  /** A session callback threw: logs it and resets that peer's session. */
+  private failed(peer: BgpPeer, what: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.log.error(`handling ${what} failed; resetting the session`, {
+      peer: peer.remoteAddress,
+      error: message,
+    });
+    // Not from inside the FSM callback that is still running.
+    setImmediate(() => {
+      const managed = this.managed(peer);
+      if (!managed) return;
+      peer.stop();
+      this.forget(managed);
+      peer.start();
+    });
   }
 
   /** The peer if it is still configured (callbacks may arrive from a peer being replaced). */
@@ -445,7 +459,10 @@ export class BgpServer {
     const managed = this.managed(peer);
     if (!managed?.inRib) return;
     this.rib.applyUpdate(managed.index, update);
-    this.scheduleFlush();
+    // A burst is exported in batches of a bounded size: the first routes go out while the
+    // rest are still being read, and a batch's arrays and encoded UPDATEs stay small.
+    if (this.rib.pendingChanges >= FLUSH_AT_CHANGES) this.flushNow();
+    else this.scheduleFlush();
   }
 
   /** End-of-RIB or EoRR: the peer's paths of `family` still stale were not sent again. */
@@ -556,14 +573,18 @@ export class BgpServer {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      try {
-        this.rib.flush();
-      } catch (error) {
-        this.log.error('exporting routes failed', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
+      this.flushNow();
     });
+  }
+
+  private flushNow(): void {
+    try {
+      this.rib.flush();
+    } catch (error) {
+      this.log.error('exporting routes failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   /** Best-path changes cost an object per prefix: the Rib makes them only while someone reads them. */

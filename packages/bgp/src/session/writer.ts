@@ -1,6 +1,8 @@
 // The send path of one connection. Messages written during one tick of the event loop go to
-// the socket as a single Buffer (one syscall for thousands of UPDATEs); while the socket has
-// not drained, nothing more is handed to it and callers learn to wait through `drained()`.
+// the socket together, corked into one writev (one syscall for thousands of UPDATEs); while the
+// socket has not drained, nothing more is handed to it and callers learn to wait through
+// `drained()`. Buffers are handed as they are, never concatenated: an update group sends the
+// same Buffer to every member, and a copy per connection would hold one per member at once.
 
 import type { Socket } from 'node:net';
 
@@ -60,13 +62,18 @@ export class MessageWriter {
     if (!this.congested()) this.release();
   }
 
-  /** Writes the queue as one Buffer; false when the socket buffers above its own mark. */
+  /** Writes the queue in one writev; false when the socket buffers above its own mark. */
   private hand(): boolean {
     if (this.queue.length === 0 || !this.socket.writable) return true;
-    const chunk = this.queue.length === 1 ? this.queue[0]! : Buffer.concat(this.queue, this.queuedBytes);
+    const queue = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-    return this.socket.write(chunk);
+    if (queue.length === 1) return this.socket.write(queue[0]!);
+    this.socket.cork();
+    let room = true;
+    for (const chunk of queue) room = this.socket.write(chunk);
+    this.socket.uncork();
+    return room;
   }
 
   private release(): void {

@@ -214,3 +214,42 @@ test('a shared key table frees its slots only once no table holds a key', () => 
   owner.set(32, 1);
   expect(owner.get(32)).toBe(1);
 });
+
+test('scanIpv4 reads the IPv4 keys a bufferful at a time, resuming where it stopped', () => {
+  const table = new PrefixTable(Int32Array);
+  const keys = new Set<number>();
+  // Neighbours and loners, so that blocks are full and sparse.
+  for (let n = 0; n < 3000; n++) {
+    const k = (0x0a000000 + (n % 3 === 0 ? n * 97 : n)) * 64 + 32;
+    keys.add(k);
+    table.set(k, n);
+  }
+  table.set('20010db8:1:0:0/64', 1);
+  const out = new Float64Array(256);
+  const scanAll = (deleting: boolean): { seen: number[]; calls: number } => {
+    const seen: number[] = [];
+    let calls = 0;
+    let generation = table.generation;
+    for (let from = 0; from >= 0; ) {
+      const { count, next } = table.scanIpv4(from, out);
+      calls++;
+      seen.push(...out.subarray(0, count));
+      if (deleting) for (let n = 0; n < count; n++) table.delete(out[n]!);
+      // Deleting most keys compacts the table: what is left starts again at slot 0.
+      from = table.generation === generation ? next : next < 0 ? -1 : 0;
+      generation = table.generation;
+    }
+    return { seen, calls };
+  };
+  const reading = scanAll(false);
+  expect(reading.calls).toBe(Math.ceil(3000 / 256));
+  expect(reading.seen).toHaveLength(3000);
+  expect(new Set(reading.seen)).toEqual(keys);
+  const generation = table.generation;
+  const deleting = scanAll(true);
+  expect(table.generation).not.toBe(generation);
+  expect(deleting.seen).toHaveLength(3000);
+  expect(new Set(deleting.seen)).toEqual(keys);
+  expect(table.size).toBe(1);
+  expect(table.scanIpv4(0, out)).toEqual({ count: 0, next: -1 });
+});

@@ -17,7 +17,9 @@ import { type PrefixList, prefixList } from '../packet/prefixes';
 import type { DecodedUpdate } from '../packet/update-decode';
 import { attributeKey, pathAttributes, type StoredAttributes, storedAttributes } from './attribute-store';
 import { DEFAULT_LOCAL_PREF, type PathView, selectBest } from './decision';
+import { ExportCache } from './export-cache';
 import { Interner } from './interner';
+import { KeyBatch } from './key-batch';
 import {
   LOCAL_PEER,
   type LocalConfig,
@@ -38,10 +40,15 @@ const PEER_FACTOR = 2 ** 32;
 const pathPeer = (path: number): number => Math.floor(path / PEER_FACTOR);
 const pathAttributeSet = (path: number): number => path % PEER_FACTOR;
 const NONE = -1;
-/** In dirtyAfter: flush must look the best path up. */
+/** dirtyRows' columns. */
+const BEFORE = 0;
+const AFTER = 1;
+const SLOT = 2;
+/** In the AFTER column: flush must look the best path up. */
 const UNKNOWN = -2;
-const NO_EXPORT = { id: NONE, slot: NONE, exported: NONE } as const;
-/** The dirty table is refilled every batch: it keeps its slots (up to 1.2 MB) rather than regrow. */
+/** Withdrawals a peer going down flushes at a time (see peerDown). */
+const WITHDRAWALS_PER_FLUSH = 16_384;
+/** The dirty table is refilled every batch: it keeps its slots (under 1 MB) rather than regrow. */
 const DIRTY_RETAINED_SLOTS = 1 << 17;
 
 export interface Route {
@@ -79,24 +86,32 @@ export class Rib {
   private readonly attributeSets = new Interner<StoredAttributes>((_, id) => this.forgetExports(id));
   /** Decoded attribute objects → the id they were interned under (checked before use: ids are reused). */
   private readonly internedIds = new WeakMap<PathAttributes, number>();
-  /** Attribute-set id → (group id, source peer) → export id or NONE, each id holding a reference. */
-  private readonly exportCache = new Map<number, Map<number, number>>();
+  /**
+   * Attribute-set id → (group id, source peer) → export id or NONE, each id holding a
+   * reference. Indexed by id (interned ids are small and reused): an array read where a map
+   * lookup ran for every change of attribute set.
+   */
+  private readonly exportCache = new ExportCache();
   /** The exportCache entry exportId read last. */
-  private lastExport: { readonly id: number; readonly slot: number; readonly exported: number } = NO_EXPORT;
+  private lastExportId = NONE;
+  private lastExportSlot = NONE;
+  private lastExported = NONE;
   private readonly locRib = new PrefixTable(Int32Array);
   private readonly multiPaths: number[][] = [];
   private readonly freeSlots: number[] = [];
-  /** Prefixes changed since the last flush → their index in dirtyKeys and dirtyBefore. */
+  /** Prefixes changed since the last flush → their row in dirtyRows. */
   private readonly dirty = new PrefixTable(Int32Array, undefined, DIRTY_RETAINED_SLOTS);
   /**
-   * The dirty prefixes in the order they changed, with their best path before the batch: the
-   * dirty table maps each to its place here. Flushing in arrival order keeps prefixes that
-   * came in one UPDATE, usually adjacent ones, together in the tables' caches.
+   * The dirty prefixes in the order they changed, with (columns) their best path before the
+   * batch (BEFORE); the best path now where the change that made it told, one path or none,
+   * else UNKNOWN (AFTER); and their slot in the shared key table where the change knew it,
+   * else -1 (SLOT), so that flush reads and writes every column there without a lookup.
+   * Flushing in arrival order keeps prefixes that came in one UPDATE, usually adjacent ones,
+   * together in the tables' caches.
    */
-  private dirtyKeys: PrefixKey[] = [];
-  private dirtyBefore: number[] = [];
-  /** The best path now where the change that made it told (one path, or none), else UNKNOWN. */
-  private dirtyAfter: number[] = [];
+  private readonly dirtyRows = new KeyBatch(3);
+  /** The key table's generation the saved slots belong to (compaction moves keys). */
+  private slotsGeneration = -1;
   private readonly groups = new Map<string, UpdateGroup>();
   private readonly policyIds = new Map<Policy, number>();
   private nextGroupId = 0;
@@ -112,14 +127,22 @@ export class Rib {
       nextHopIpv4: parseIpv4(local.nextHopIpv4),
       nextHopIpv6: local.nextHopIpv6 === undefined ? null : wordsToBuffer(parseIpv6(local.nextHopIpv6)),
     };
-    this.peers[LOCAL_PEER] = { peer: self, adjIn: new PrefixTable(Int32Array), stale: null, group: null };
+    this.peers[LOCAL_PEER] = { peer: self, adjIn: this.newAdjRibIn(), stale: null, group: null };
   }
 
   addPeer(config: PeerConfig): Peer {
     const peer = makePeer(config, this.local);
     if (this.peers[peer.index]) throw new Error(`peer ${peer.index} is already configured`);
-    this.peers[peer.index] = { peer, adjIn: new PrefixTable(Int32Array), stale: null, group: null };
+    this.peers[peer.index] = { peer, adjIn: this.newAdjRibIn(), stale: null, group: null };
     return peer;
+  }
+
+  /**
+   * An Adj-RIB-In keeps its IPv4 prefixes in the Loc-RIB's key table, as a column beside the
+   * Loc-RIB's: storing a path finds its slot once for both, and one table grows, not two.
+   */
+  private newAdjRibIn(): PrefixTable {
+    return new PrefixTable(Int32Array, this.locRib);
   }
 
   /**
@@ -129,6 +152,7 @@ export class Rib {
   removePeer(index: number): void {
     this.peerDown(index);
     this.flush();
+    this.peers[index]!.adjIn.release();
     this.peers[index] = undefined;
     this.forgetExportsWhere((_, source) => source === index);
   }
@@ -166,12 +190,15 @@ export class Rib {
     }
     let references = 0;
     for (let n = 0; n < prefixes.lengths.length; n++) {
-      const key = prefixKey(prefixes, n);
-      if (typeof policy === 'function' && !policy({ prefix: keyToString(key), attributes, from: index })) {
-        this.removePath(state, key);
-      } else if (this.setPath(state, key, id)) {
-        references++;
+      if (typeof policy === 'function') {
+        const key = prefixKey(prefixes, n);
+        if (!policy({ prefix: keyToString(key), attributes, from: index })) {
+          this.removePath(state, key);
+          continue;
+        }
       }
+      // The list and index, not the key: a key passed as an argument is boxed (a heap number).
+      if (this.setPath(state, prefixes, n, id)) references++;
     }
     this.attributeSets.ref(id, references);
     this.attributeSets.release(id);
@@ -191,7 +218,7 @@ export class Rib {
     if (update.disabledFamily) {
       const state = this.configured(index);
       const afi = update.disabledFamily.afi;
-      for (const key of keysOf(state.adjIn)) if (keyFamily(key) === afi) this.removePath(state, key);
+      forEachKeyOf(state.adjIn, afi, (key) => this.removePath(state, key));
       return;
     }
     for (const list of update.withdrawn) this.withdraw(index, list);
@@ -244,7 +271,7 @@ export class Rib {
       for (const prefix of this.locRib.keys()) {
         if (!group.carries(keyFamily(prefix))) continue;
         const best = this.bestPath(prefix);
-        group.set(prefix, this.exportId(best, group, prefix), pathPeer(best), NONE);
+        group.set(prefix, this.exportFor(best, group, prefix), pathPeer(best), NONE);
       }
     }
     state.group = group;
@@ -266,7 +293,11 @@ export class Rib {
     if (graceful) {
       this.markStale(index);
     } else {
-      for (const key of keysOf(state.adjIn)) this.removePath(state, key);
+      forEachKeyOf(state.adjIn, undefined, (key) => {
+        this.removePath(state, key);
+        // A full table going away is exported in bounded batches, not held all at once.
+        if (this.dirtyRows.length >= WITHDRAWALS_PER_FLUSH) this.flush();
+      });
       state.stale = null;
     }
   }
@@ -317,6 +348,11 @@ export class Rib {
     return this.configured(index).stale?.size ?? 0;
   }
 
+  /** Prefixes changed since the last flush. */
+  get pendingChanges(): number {
+    return this.dirtyRows.length;
+  }
+
   /**
    * Exports everything changed since the last flush: updates Adj-RIB-Outs, sends each update
    * group its UPDATEs, then tells change listeners.
@@ -324,14 +360,24 @@ export class Rib {
   flush(): void {
     const changes: BestChange[] | null = this.listeners.length > 0 ? [] : null;
     const groups = [...this.groups.values()];
-    const { dirtyKeys, dirtyBefore, dirtyAfter } = this;
-    for (let n = 0; n < dirtyKeys.length; n++) {
-      const key = dirtyKeys[n]!;
-      const before = dirtyBefore[n]!;
-      // The Loc-RIB and the groups' Adj-RIB-Outs share IPv4 keys: one lookup serves them all
-      // while a best path exists (removing one may shrink the key table, so that goes by key).
-      const slot = typeof key === 'number' ? this.locRib.slotOf(key) : -1;
-      let best = dirtyAfter[n]!;
+    const rows = this.dirtyRows;
+    // Flush adds no rows: the columns stay valid through the loop.
+    const befores = rows.column(BEFORE);
+    const afters = rows.column(AFTER);
+    const slots = rows.column(SLOT);
+    for (let n = 0; n < rows.length; n++) {
+      const key = rows.key(n);
+      const before = befores[n]!;
+      // The Loc-RIB, the Adj-RIB-Ins and the groups' Adj-RIB-Outs share IPv4 keys: the slot
+      // saved when the prefix changed serves them all, unless keys have moved since (removing
+      // a path may shrink the key table, so that goes by key).
+      let slot = -1;
+      if (typeof key === 'number') {
+        const saved = slots[n]!;
+        slot =
+          saved >= 0 && this.locRib.generation === this.slotsGeneration ? saved : this.locRib.slotOf(key);
+      }
+      let best = afters[n]!;
       if (best === UNKNOWN) {
         const value =
           slot >= 0 ? this.locRib.at(slot) : typeof key === 'number' ? undefined : this.locRib.get(key);
@@ -339,7 +385,7 @@ export class Rib {
           value === undefined
             ? NONE
             : value >= 0
-              ? this.pathOf(key, value)
+              ? this.pathOf(key, value, slot)
               : this.multiPaths[-value - 1]![0]!;
       }
       if (best !== before) {
@@ -347,8 +393,17 @@ export class Rib {
         const oldSource = before === NONE ? NONE : pathPeer(before);
         for (const group of groups) {
           if (!group.carries(afi)) continue;
-          if (best === NONE) group.set(key, NONE, NONE, oldSource);
-          else group.set(key, this.exportId(best, group, key), pathPeer(best), oldSource, slot);
+          if (best === NONE) group.setFrom(rows, n, NONE, NONE, oldSource);
+          else {
+            // Ids, not the path and key (doubles, boxed when passed): this runs per prefix.
+            const source = pathPeer(best);
+            let exported = this.exportId(pathAttributeSet(best), source, group);
+            if (exported !== NONE && typeof group.profile.exportPolicy === 'function') {
+              if (!this.policyExports(group, pathAttributeSet(best), source, key)) exported = NONE;
+            }
+            if (exported !== NONE) this.exportSets.ref(exported);
+            group.setFrom(rows, n, exported, source, oldSource, slot);
+          }
         }
         if (changes) {
           const kind = best === NONE ? 'removed' : before === NONE ? 'added' : 'changed';
@@ -362,9 +417,7 @@ export class Rib {
       if (before !== NONE) this.attributeSets.release(pathAttributeSet(before));
     }
     this.dirty.clear();
-    this.dirtyKeys = [];
-    this.dirtyBefore = [];
-    this.dirtyAfter = [];
+    rows.clear();
     for (const group of groups) group.sendBatch();
     if (changes && changes.length > 0) for (const listener of this.listeners) listener(changes);
   }
@@ -441,35 +494,118 @@ export class Rib {
   }
 
   /**
-   * Stores the peer's path for `key`; returns whether it took a new reference on `id`. Each
-   * table is looked up once: this runs for every announced prefix.
+   * Stores the peer's path for `key`; returns whether it took a new reference on `id`. This
+   * runs for every announced prefix: an IPv4 prefix is looked up once, in the key table the
+   * Adj-RIB-Ins share with the Loc-RIB, and its slot saved for flush.
    */
-  private setPath(state: PeerState, key: PrefixKey, id: number): boolean {
+  private setPath(state: PeerState, prefixes: PrefixList, n: number, id: number): boolean {
+    if (prefixes.afi !== Afi.Ipv4 || state.stale) return this.setPathByKey(state, prefixKey(prefixes, n), id);
+    // IPv4 outside a graceful restart: the same as setPathByKey, with only int32s and objects
+    // as arguments: a key or path (doubles) passed to a call V8 does not inline gets boxed,
+    // a heap number per prefix.
+    const address = prefixes.words[n]! | 0;
+    const length = prefixes.lengths[n]!;
+    const peer = state.peer.index;
+    const { adjIn } = state;
+    const slot = this.locRib.slotForIpv4(address, length);
+    // slotForIpv4 may have taken a slot for a new key: it gets this peer's value before anything else.
+    const old = adjIn.at(slot);
+    if (old === id) return false;
+    adjIn.setAt(slot, id);
+    const value = this.locRib.at(slot);
+    if (value === undefined) this.locRib.setAt(slot, peer);
+    const rows = this.dirtyRows;
+    let at = this.dirtyRowIpv4(address, length, slot);
+    if (at < 0) {
+      at = -at - 1;
+      // The best path before the change, as bestBefore finds it.
+      const before =
+        value === undefined
+          ? NONE
+          : value < 0
+            ? this.multiPaths[-value - 1]![0]!
+            : value === peer
+              ? peer * PEER_FACTOR + old!
+              : value * PEER_FACTOR + this.peers[value]!.adjIn.at(slot)!;
+      rows.set(BEFORE, at, before);
+      // Held until flush, so the id cannot be reused meanwhile and compare equal by accident.
+      if (before !== NONE) this.attributeSets.ref(pathAttributeSet(before));
+    }
+    const path = peer * PEER_FACTOR + id;
+    // Replacing this peer's own one path changes nothing in the Loc-RIB.
+    if (value !== undefined && value !== peer)
+      this.replacePath(prefixKey(prefixes, n), value, peer, path, slot);
+    // With this peer's path the only one, it is the best: flush need not look it up.
+    rows.set(AFTER, at, value === undefined || value === peer ? path : UNKNOWN);
+    if (old !== undefined) this.attributeSets.release(old);
+    return true;
+  }
+
+  /**
+   * The dirty row of IPv4 prefix `address` (int32) / `length`, with its slot saved; a new row
+   * (its best path before still to be set) is returned as -(row + 1).
+   */
+  private dirtyRowIpv4(address: number, length: number, slot: number): number {
+    const rows = this.dirtyRows;
+    if (this.locRib.generation !== this.slotsGeneration) {
+      rows.fill(SLOT, -1);
+      this.slotsGeneration = this.locRib.generation;
+    }
+    const dirtySlot = this.dirty.slotForIpv4(address, length);
+    const known = this.dirty.at(dirtySlot);
+    if (known !== undefined) {
+      rows.set(SLOT, known, slot);
+      return known;
+    }
+    const row = rows.pushIpv4(address, length);
+    this.dirty.setAt(dirtySlot, row);
+    rows.set(AFTER, row, UNKNOWN);
+    rows.set(SLOT, row, slot);
+    return -row - 1;
+  }
+
+  /** setPath for any key (IPv6, or a peer in graceful restart). */
+  private setPathByKey(state: PeerState, key: PrefixKey, id: number): boolean {
     state.stale?.delete(key);
     const peer = state.peer.index;
-    const old = state.adjIn.put(key, id);
-    if (old === id) return false;
-    // A prefix new to the Loc-RIB gets this peer as its one path in the same lookup.
-    const value = this.locRib.insert(key, peer);
-    const at = this.markDirty(key, this.bestBefore(key, value, peer, old));
+    const { adjIn } = state;
+    const slot = typeof key === 'number' ? this.locRib.slotFor(key) : -1;
+    let old: number | undefined;
+    if (slot >= 0) {
+      // slotFor may have taken a slot for a new key: it gets this peer's value before anything else.
+      old = adjIn.at(slot);
+      if (old === id) return false;
+      adjIn.setAt(slot, id);
+    } else {
+      old = adjIn.put(key, id);
+      if (old === id) return false;
+    }
+    const value = slot >= 0 ? this.locRib.at(slot) : this.locRib.get(key);
+    // A prefix new to the Loc-RIB gets this peer as its one path.
+    if (value === undefined) this.setLocRib(key, slot, peer);
+    const at = this.markDirty(key, this.bestBefore(key, value, peer, old, slot), slot);
     const path = peer * PEER_FACTOR + id;
-    if (value !== undefined) this.replacePath(key, value, peer, path);
+    if (value !== undefined) this.replacePath(key, value, peer, path, slot);
     // With this peer's path the only one, it is the best: flush need not look it up.
-    this.dirtyAfter[at] = value === undefined || value === peer ? path : UNKNOWN;
+    this.dirtyRows.set(AFTER, at, value === undefined || value === peer ? path : UNKNOWN);
     if (old !== undefined) this.attributeSets.release(old);
     return true;
   }
 
   private removePath(state: PeerState, key: PrefixKey): void {
-    const old = state.adjIn.get(key);
+    const slot = typeof key === 'number' ? this.locRib.slotOf(key) : -1;
+    if (typeof key === 'number' && slot < 0) return;
+    const old = slot >= 0 ? state.adjIn.at(slot) : state.adjIn.get(key);
     if (old === undefined) return;
     state.stale?.delete(key);
     const peer = state.peer.index;
-    const value = this.locRib.get(key);
-    const at = this.markDirty(key, this.bestBefore(key, value, peer, old));
+    const value = slot >= 0 ? this.locRib.at(slot) : this.locRib.get(key);
+    // The slot is not saved: deleting may free it or shrink the table.
+    const at = this.markDirty(key, this.bestBefore(key, value, peer, old, slot), -1);
+    // The Loc-RIB still holds the key: deleting this peer's value frees no slot, moves no key.
     state.adjIn.delete(key);
-    this.replacePath(key, value, peer, NONE);
-    this.dirtyAfter[at] = value === peer ? NONE : UNKNOWN;
+    this.replacePath(key, value, peer, NONE, slot);
+    this.dirtyRows.set(AFTER, at, value === peer ? NONE : UNKNOWN);
     this.attributeSets.release(old);
   }
 
@@ -482,22 +618,36 @@ export class Rib {
     value: number | undefined,
     peer: number,
     old: number | undefined,
+    slot: number,
   ): number {
     if (value === undefined) return NONE;
     if (value < 0) return this.multiPaths[-value - 1]![0]!;
-    return value === peer ? peer * PEER_FACTOR + old! : this.pathOf(key, value);
+    return value === peer ? peer * PEER_FACTOR + old! : this.pathOf(key, value, slot);
   }
 
-  /** Records `key` as changed, with its best path before the change if it is new; returns its index. */
-  private markDirty(key: PrefixKey, best: number): number {
-    const known = this.dirty.insert(key, this.dirtyKeys.length);
-    if (known !== undefined) return known;
-    this.dirtyKeys.push(key);
-    this.dirtyBefore.push(best);
-    this.dirtyAfter.push(UNKNOWN);
+  /**
+   * Records `key` as changed, with its best path before the change if it is new, and its slot
+   * in the key table now (or -1); returns its index.
+   */
+  private markDirty(key: PrefixKey, best: number, slot: number): number {
+    const rows = this.dirtyRows;
+    if (this.locRib.generation !== this.slotsGeneration) {
+      // Keys have moved: the slots saved so far are void.
+      rows.fill(SLOT, -1);
+      this.slotsGeneration = this.locRib.generation;
+    }
+    const known = this.dirty.insert(key, rows.length);
+    if (known !== undefined) {
+      rows.set(SLOT, known, slot);
+      return known;
+    }
+    const row = rows.push(key);
+    rows.set(BEFORE, row, best);
+    rows.set(AFTER, row, UNKNOWN);
+    rows.set(SLOT, row, slot);
     // Held until flush, so the id cannot be reused meanwhile and compare equal by accident.
     if (best !== NONE) this.attributeSets.ref(pathAttributeSet(best));
-    return this.dirtyKeys.length - 1;
+    return row;
   }
 
   /** The id `attributes` were interned under, if that entry still holds this object; else NONE. */
@@ -514,15 +664,16 @@ export class Rib {
     return value >= 0 ? this.pathOf(key, value) : this.multiPaths[-value - 1]![0]!;
   }
 
-  /** The path of `key` from `peer`, which has one. */
-  private pathOf(key: PrefixKey, peer: number): number {
-    return peer * PEER_FACTOR + this.peers[peer]!.adjIn.get(key)!;
+  /** The path of `key` from `peer`, which has one; `slot`: the key's slot, if known, else -1. */
+  private pathOf(key: PrefixKey, peer: number, slot = -1): number {
+    const adjIn = this.peers[peer]!.adjIn;
+    return peer * PEER_FACTOR + (slot >= 0 ? adjIn.at(slot) : adjIn.get(key))!;
   }
 
   /** The peer the best path of `key` came from as of the last flush (what groups advertise), or NONE. */
   private flushedSource(key: PrefixKey): number {
     const at = this.dirty.get(key);
-    const before = at === undefined ? undefined : this.dirtyBefore[at]!;
+    const before = at === undefined ? undefined : this.dirtyRows.get(BEFORE, at);
     const best = before === undefined ? this.bestPath(key) : before;
     return best === NONE ? NONE : pathPeer(best);
   }
@@ -531,18 +682,24 @@ export class Rib {
    * Replaces (or with NONE removes) the Loc-RIB path of `peer` for `key`, whose Loc-RIB value
    * is `value`, keeping the best first. The peer's Adj-RIB-In already holds the change.
    */
-  private replacePath(key: PrefixKey, value: number | undefined, peer: number, path: number): void {
+  private replacePath(
+    key: PrefixKey,
+    value: number | undefined,
+    peer: number,
+    path: number,
+    keySlot: number,
+  ): void {
     if (value === undefined) {
-      if (path !== NONE) this.locRib.set(key, peer);
+      if (path !== NONE) this.setLocRib(key, keySlot, peer);
     } else if (value >= 0) {
       if (value === peer) {
         if (path === NONE) this.locRib.delete(key);
       } else if (path !== NONE) {
-        const both = [this.pathOf(key, value), path];
+        const both = [this.pathOf(key, value, keySlot), path];
         this.putBestFirst(both);
         const slot = this.freeSlots.pop() ?? this.multiPaths.length;
         this.multiPaths[slot] = both;
-        this.locRib.set(key, -slot - 1);
+        this.setLocRib(key, keySlot, -slot - 1);
       }
     } else {
       const slot = -value - 1;
@@ -559,11 +716,17 @@ export class Rib {
       if (paths.length > 1) {
         this.putBestFirst(paths);
       } else {
-        this.locRib.set(key, pathPeer(paths[0]!));
+        this.setLocRib(key, keySlot, pathPeer(paths[0]!));
         this.multiPaths[slot] = [];
         this.freeSlots.push(slot);
       }
     }
+  }
+
+  /** Sets the Loc-RIB value of `key`, at `slot` if that is known (else -1). */
+  private setLocRib(key: PrefixKey, slot: number, value: number): void {
+    if (slot >= 0) this.locRib.setAt(slot, value);
+    else this.locRib.set(key, value);
   }
 
   private putBestFirst(paths: number[]): void {
@@ -594,34 +757,46 @@ export class Rib {
   }
 
   /** The export id (with a reference for the caller) of `path` to `group` for `key`, or NONE. */
-  private exportId(path: number, group: UpdateGroup, key: PrefixKey): number {
+  private exportFor(path: number, group: UpdateGroup, key: PrefixKey): number {
     const id = pathAttributeSet(path);
     const source = pathPeer(path);
+    const exported = this.exportId(id, source, group);
+    if (exported === NONE) return NONE;
+    if (typeof group.profile.exportPolicy === 'function' && !this.policyExports(group, id, source, key)) {
+      return NONE;
+    }
+    this.exportSets.ref(exported);
+    return exported;
+  }
+
+  /** Whether the group's export policy, a function, passes the path for `key`. */
+  private policyExports(group: UpdateGroup, id: number, source: number, key: PrefixKey): boolean {
+    const policy = group.profile.exportPolicy;
+    if (typeof policy !== 'function') return true;
+    const attributes = this.attributeSets.get(id).attributes;
+    return policy({ prefix: keyToString(key), attributes, from: source });
+  }
+
+  /**
+   * The export id of attribute set `id` from peer `source` to `group` before any function
+   * policy (no reference taken), or NONE.
+   */
+  private exportId(id: number, source: number, group: UpdateGroup): number {
     const slot = group.id * (MAX_PEER_INDEX + 1) + source;
     let exported: number | undefined;
     // Runs of prefixes share a path: the last answer saves two map lookups per prefix.
-    if (id === this.lastExport.id && slot === this.lastExport.slot) {
-      exported = this.lastExport.exported;
+    if (id === this.lastExportId && slot === this.lastExportSlot) {
+      exported = this.lastExported;
     } else {
-      let cache = this.exportCache.get(id);
-      if (!cache) {
-        cache = new Map();
-        this.exportCache.set(id, cache);
-      }
-      exported = cache.get(slot);
+      exported = this.exportCache.get(id, slot);
       if (exported === undefined) {
         exported = this.computeExport(id, source, group);
-        cache.set(slot, exported);
+        this.exportCache.set(id, slot, exported);
       }
-      this.lastExport = { id, slot, exported };
+      this.lastExportId = id;
+      this.lastExportSlot = slot;
+      this.lastExported = exported;
     }
-    if (exported === NONE) return NONE;
-    const policy = group.profile.exportPolicy;
-    if (typeof policy === 'function') {
-      const attributes = this.attributeSets.get(id).attributes;
-      if (!policy({ prefix: keyToString(key), attributes, from: source })) return NONE;
-    }
-    this.exportSets.ref(exported);
     return exported;
   }
 
@@ -642,11 +817,8 @@ export class Rib {
 
   /** An attribute set was freed: its cached exports go too (its id will be reused). */
   private forgetExports(id: number): void {
-    this.lastExport = NO_EXPORT;
-    const cache = this.exportCache.get(id);
-    if (!cache) return;
-    for (const exported of cache.values()) if (exported !== NONE) this.exportSets.release(exported);
-    this.exportCache.delete(id);
+    this.lastExportId = NONE;
+    this.exportCache.forget(id, this.releaseExport);
   }
 
   private dropGroup(group: UpdateGroup): void {
@@ -656,16 +828,17 @@ export class Rib {
   }
 
   private forgetExportsWhere(matches: (groupId: number, source: number) => boolean): void {
-    this.lastExport = NO_EXPORT;
+    this.lastExportId = NONE;
     const factor = MAX_PEER_INDEX + 1;
-    for (const cache of this.exportCache.values()) {
-      for (const [slot, exported] of cache) {
-        if (!matches(Math.floor(slot / factor), slot % factor)) continue;
-        if (exported !== NONE) this.exportSets.release(exported);
-        cache.delete(slot);
-      }
-    }
+    this.exportCache.forgetSlots(
+      (slot) => matches(Math.floor(slot / factor), slot % factor),
+      this.releaseExport,
+    );
   }
+
+  private readonly releaseExport = (exported: number): void => {
+    if (exported !== NONE) this.exportSets.release(exported);
+  };
 
   /** Peers with equal profile keys are sent identical UPDATEs. */
   private profileKey(peer: Peer): string {
@@ -700,13 +873,32 @@ export class Rib {
   }
 }
 
-/** The table's keys, copied out so that the caller may change the table (no array per entry). */
-function keysOf(table: PrefixTable): PrefixKey[] {
-  const keys: PrefixKey[] = [];
+/** IPv4 keys read from a table at a time by forEachKeyOf. */
+const KEYS_PER_SCAN = 16_384;
+
+/**
+ * Calls `visit` with every key `table` holds, of family `afi` or of all; `visit` removes the
+ * key from the table. IPv4 keys are read a bounded bufferful at a time, not copied all at once:
+ * a copy of a full table's million keys was most of the peak when a full-table peer went down.
+ */
+function forEachKeyOf(table: PrefixTable, afi: number | undefined, visit: (key: PrefixKey) => void): void {
+  if (afi === undefined || afi === Afi.Ipv4) {
+    const keys = new Float64Array(Math.min(table.size, KEYS_PER_SCAN));
+    let generation = table.generation;
+    for (let from = 0; from >= 0 && keys.length > 0; ) {
+      const { count, next } = table.scanIpv4(from, keys);
+      for (let n = 0; n < count; n++) visit(keys[n]!);
+      // Compaction moved the keys: those visited are gone, so the rest start at slot 0.
+      from = table.generation === generation ? next : next < 0 ? -1 : 0;
+      generation = table.generation;
+    }
+  }
+  if (afi === Afi.Ipv4) return;
+  const others: PrefixKey[] = [];
   table.forEach((key) => {
-    keys.push(key);
+    if (typeof key !== 'number' && (afi === undefined || keyFamily(key) === afi)) others.push(key);
   });
-  return keys;
+  for (const key of others) visit(key);
 }
 
 function parseKey(prefix: string): PrefixKey {

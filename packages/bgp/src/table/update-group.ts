@@ -6,8 +6,14 @@
 
 import { Afi } from '../packet/constants';
 import type { SessionContext } from '../packet/session';
-import { encodeAnnouncements, encodeEndOfRib, encodeWithdrawals } from '../packet/update-encode';
+import {
+  encodeAnnouncements,
+  encodeEndOfRib,
+  encodeIpv4Announcements,
+  encodeWithdrawals,
+} from '../packet/update-encode';
 import type { Interner } from './interner';
+import { KeyBatch } from './key-batch';
 import type { Peer } from './peer';
 import { keyFamily, keysToPrefixList, type PrefixKey } from './prefix-key';
 import type { PrefixTable } from './prefix-table';
@@ -17,6 +23,11 @@ import type { ExportedAttributes } from './rules';
 const WITHDRAW = -1;
 /** Not a member index (members are 1 and up): whose view is the group's shared one. */
 const NO_MEMBER = -2;
+/** The batch's columns: export id and source before and now. */
+const OLD = 0;
+const OLD_SOURCE = 1;
+const NEW = 2;
+const NEW_SOURCE = 3;
 
 export type Send = (messages: Buffer) => void;
 
@@ -31,15 +42,20 @@ interface Member {
 export class UpdateGroup {
   readonly members = new Map<number, Member>();
   /**
-   * This batch's changes, one entry per key in parallel arrays: the export id and source
-   * before and now. A member never gets a path back from itself, so members that are a
-   * source in the batch get their own encoding; the rest share one.
+   * This batch's changes, one row per key: the export id and source before and now. A member
+   * never gets a path back from itself, so members that are a source in the batch get their
+   * own encoding; the rest share one.
    */
-  private batchKeys: PrefixKey[] = [];
-  private batchOld: number[] = [];
-  private batchOldSource: number[] = [];
-  private batchNew: number[] = [];
-  private batchNewSource: number[] = [];
+  private readonly batch = new KeyBatch(4);
+  /** A batch of one key, for set(). */
+  private readonly oneKey = new KeyBatch(0);
+  /** Per batch row, while encoding: its announcement's group (see encodeBatchFor), or -1. */
+  private rowGroups = new Int32Array(256);
+  /** The batch's IPv4 prefixes by export id, while encoding (reused: a batch's worth of garbage). */
+  private words = new Uint32Array(256);
+  private lengths = new Uint8Array(256);
+  /** Per export id, while encoding: its group in the batch, or -1 (always -1 in between). */
+  private groupOfId = new Int32Array(256).fill(-1);
   private readonly batchSources = new Set<number>();
   /** The sources set() added to batchSources last (NO_MEMBER: none yet this batch). */
   private lastSource = NO_MEMBER;
@@ -74,22 +90,34 @@ export class UpdateGroup {
    * in the key table `out` shares (see PrefixTable.slotOf), for an export id other than -1.
    */
   set(key: PrefixKey, exportId: number, source: number, oldSource: number, slot = -1): void {
-    const old = (slot >= 0 ? this.out.at(slot) : this.out.get(key)) ?? WITHDRAW;
+    const keys = this.oneKey;
+    keys.clear();
+    keys.push(key);
+    this.setFrom(keys, 0, exportId, source, oldSource, slot);
+  }
+
+  /**
+   * set() for the key in row `row` of `keys`: the hot path (Rib.flush) passes IPv4 keys, which
+   * are doubles, in typed arrays rather than as arguments, which V8 boxes as heap numbers.
+   */
+  setFrom(keys: KeyBatch, row: number, exportId: number, source: number, oldSource: number, slot = -1): void {
+    const old = (slot >= 0 ? this.out.at(slot) : this.out.get(keys.key(row))) ?? WITHDRAW;
     if (exportId === old) {
       if (exportId >= 0) this.exports.release(exportId);
     } else {
-      if (exportId < 0) this.out.delete(key);
+      if (exportId < 0) this.out.delete(keys.key(row));
       else if (slot >= 0) this.out.setAt(slot, exportId);
-      else this.out.set(key, exportId);
+      else this.out.set(keys.key(row), exportId);
       if (old >= 0) this.exports.release(old);
     }
     // A group being filled before its first member joins has no one to send a batch to.
     if (this.members.size === 0 || (exportId === old && source === oldSource)) return;
-    this.batchKeys.push(key);
-    this.batchOld.push(old);
-    this.batchOldSource.push(oldSource);
-    this.batchNew.push(exportId);
-    this.batchNewSource.push(source);
+    const batch = this.batch;
+    const batchRow = batch.pushFrom(keys, row);
+    batch.set(OLD, batchRow, old);
+    batch.set(OLD_SOURCE, batchRow, oldSource);
+    batch.set(NEW, batchRow, exportId);
+    batch.set(NEW_SOURCE, batchRow, source);
     // Most keys in a batch repeat the previous key's sources: skip the set then.
     if (source !== this.lastSource) {
       this.batchSources.add(source);
@@ -103,7 +131,7 @@ export class UpdateGroup {
 
   /** Encodes the batch and sends it: shared bytes to most members, own bytes to the rest. */
   sendBatch(): void {
-    if (this.batchKeys.length === 0) return;
+    if (this.batch.length === 0) return;
     let shared: Buffer | null = null;
     for (const [index, member] of this.members) {
       let messages: Buffer;
@@ -115,11 +143,12 @@ export class UpdateGroup {
       }
       if (messages.length > 0) member.send(messages);
     }
-    this.batchKeys = [];
-    this.batchOld = [];
-    this.batchOldSource = [];
-    this.batchNew = [];
-    this.batchNewSource = [];
+    this.batch.clear();
+    if (this.rowGroups.length > 1 << 16) this.rowGroups = new Int32Array(256);
+    if (this.words.length > 1 << 16) {
+      this.words = new Uint32Array(256);
+      this.lengths = new Uint8Array(256);
+    }
     this.batchSources.clear();
     this.lastSource = NO_MEMBER;
     this.lastOldSource = NO_MEMBER;
@@ -164,30 +193,108 @@ export class UpdateGroup {
     for (const entry of this.out) if (this.sourceOf(entry[0]) !== index) yield entry;
   }
 
-  /** The batch as member `index` sees it (NO_MEMBER: as a member that is no source in it). */
+  /**
+   * The batch as member `index` sees it (NO_MEMBER: as a member that is no source in it).
+   * IPv4 announcements are grouped by export id without an array per id: rows are counted
+   * per id, then their prefixes written into one buffer, each id's run after the other's.
+   */
   private encodeBatchFor(index: number): Buffer {
-    const announce = new Map<number, PrefixKey[]>();
+    const rows = this.batch;
+    if (this.rowGroups.length < rows.length) this.rowGroups = new Int32Array(rows.length * 2);
+    const rowGroups = this.rowGroups;
+    const olds = rows.column(OLD);
+    const oldSources = rows.column(OLD_SOURCE);
+    const nows = rows.column(NEW);
+    const newSources = rows.column(NEW_SOURCE);
+    const ids: number[] = [];
+    const counts: number[] = [];
+    let lastId = WITHDRAW;
+    let lastGroup = -1;
     const withdraw: PrefixKey[] = [];
-    const { batchKeys, batchOld, batchOldSource, batchNew, batchNewSource } = this;
-    for (let n = 0; n < batchKeys.length; n++) {
-      const old = batchOld[n]!;
-      const now = batchNew[n]!;
-      const had = old >= 0 && batchOldSource[n] !== index;
-      if (now >= 0 && batchNewSource[n] !== index) {
-        if (!had || now !== old) pushTo(announce, now, batchKeys[n]!);
+    const v6Announce = new Map<number, PrefixKey[]>();
+    for (let n = 0; n < rows.length; n++) {
+      rowGroups[n] = -1;
+      const old = olds[n]!;
+      const now = nows[n]!;
+      const had = old >= 0 && oldSources[n] !== index;
+      if (now >= 0 && newSources[n] !== index) {
+        if (had && now === old) continue;
+        if (Number.isNaN(rows.ipv4Key(n))) {
+          pushTo(v6Announce, now, rows.key(n));
+          continue;
+        }
+        // Runs of rows share an export id: the last one saves the lookup.
+        if (now !== lastId) {
+          if (now >= this.groupOfId.length) this.growGroupOfId(now);
+          let group = this.groupOfId[now]!;
+          if (group < 0) {
+            group = ids.length;
+            this.groupOfId[now] = group;
+            ids.push(now);
+            counts.push(0);
+          }
+          lastId = now;
+          lastGroup = group;
+        }
+        rowGroups[n] = lastGroup;
+        counts[lastGroup]!++;
       } else if (had) {
-        withdraw.push(batchKeys[n]!);
+        withdraw.push(rows.key(n));
       }
     }
-    return this.encode(announce, withdraw);
+    // Indexed loops: this runs a few times per batch, often before V8 optimises it, and an
+    // unoptimised for-of makes an iterator result per element.
+    for (let group = 0; group < ids.length; group++) this.groupOfId[ids[group]!] = -1;
+    const parts = this.encodeWithdrawals(withdraw);
+    if (ids.length > 0) {
+      const next: number[] = [];
+      let total = 0;
+      for (let group = 0; group < counts.length; group++) {
+        next.push(total);
+        total += counts[group]!;
+      }
+      if (this.words.length < total) {
+        this.words = new Uint32Array(total * 2);
+        this.lengths = new Uint8Array(total * 2);
+      }
+      const { words, lengths } = this;
+      for (let n = 0; n < rows.length; n++) {
+        const group = rowGroups[n]!;
+        if (group < 0) continue;
+        const key = rows.ipv4Key(n);
+        const at = next[group]!++;
+        const address = Math.floor(key / 64);
+        words[at] = address;
+        lengths[at] = key - address * 64;
+      }
+      // After the loop above, next[group] is where the group's run ends.
+      const attributes: Buffer[] = [];
+      for (let group = 0; group < ids.length; group++)
+        attributes.push(this.exports.get(ids[group]!).attributes);
+      parts.push(encodeIpv4Announcements(attributes, words, lengths, next, this.ctx));
+    }
+    if (v6Announce.size > 0) parts.push(this.encode(v6Announce, []));
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
-  private encode(announce: ReadonlyMap<number, PrefixKey[]>, withdraw: readonly PrefixKey[]): Buffer {
+  private growGroupOfId(id: number): void {
+    const grown = new Int32Array(Math.max(id + 1, this.groupOfId.length * 2)).fill(-1);
+    grown.set(this.groupOfId);
+    this.groupOfId = grown;
+  }
+
+  private encodeWithdrawals(withdraw: readonly PrefixKey[]): Buffer[] {
     const parts: Buffer[] = [];
+    if (withdraw.length === 0) return parts;
     const v4 = withdraw.filter((k) => typeof k === 'number');
     const v6 = withdraw.filter((k) => typeof k === 'string');
     if (v4.length > 0) parts.push(encodeWithdrawals(keysToPrefixList(Afi.Ipv4, v4), this.ctx));
     if (v6.length > 0) parts.push(encodeWithdrawals(keysToPrefixList(Afi.Ipv6, v6), this.ctx));
+    return parts;
+  }
+
+  private encode(announce: ReadonlyMap<number, PrefixKey[]>, withdraw: readonly PrefixKey[]): Buffer {
+    const parts = this.encodeWithdrawals(withdraw);
     for (const [id, keys] of announce) {
       const { attributes, mpNextHop } = this.exports.get(id);
       const prefixes = keysToPrefixList(keyFamily(keys[0]!), keys);

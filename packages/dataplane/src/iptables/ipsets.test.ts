@@ -134,14 +134,22 @@ describe('IpSetManager', () => {
   test('prime reads ipset save ahead; the first apply compares every desired set against it', async () => {
     const { runner, restores } = fakeIpset(SAVED);
     const sets = new IpSetManager({ runner });
-    await sets.prime();
-    await sets.prime(); // once read, priming again reads nothing
+    // Our sets only (KUBE-CLUSTER-IP is not ours): what felix's "fresh kernel" check reads.
+    expect(await sets.prime()).toEqual({ ours: 2 });
+    expect(await sets.prime()).toEqual({ ours: 2 }); // once read, priming again reads nothing
     expect(runner.commands.map((c) => c.argv.join(' '))).toEqual(['ipset save']);
     sets.replaceMembers({ name: 'mg4-s-pods', type: 'hash:ip' }, ['10.0.0.2', '10.0.0.3']);
     await sets.applyUpdates();
     expect(restores()).toEqual(['del mg4-s-pods 10.0.0.1\nadd mg4-s-pods 10.0.0.3\n']);
     expect(runner.commands.filter((c) => c.argv[1] === 'save')).toHaveLength(1);
     expect(await sets.applyDeletions()).toEqual({ bytesWritten: 'destroy mgt-9-0\n'.length });
+  });
+
+  test('prime on a kernel without sets of ours finds none', async () => {
+    const { runner } = fakeIpset(
+      'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536\n',
+    );
+    expect(await new IpSetManager({ runner }).prime()).toEqual({ ours: 0 });
   });
 
   test('a set read back by applyDeletions is compared in full by the next applyUpdates', async () => {

@@ -5,7 +5,7 @@
 
 import type { CommandRunner } from '../command';
 import { canonicalAddress, parsePrefix } from '../prefix';
-import type { IpSetApplyResult, IpSetSpec, IpSets, IpSetType } from './types';
+import type { IpSetApplyResult, IpSetSpec, IpSets, IpSetType, PrimeResult } from './types';
 
 const SET_TYPES: readonly IpSetType[] = ['hash:ip', 'hash:net', 'hash:ip,port'];
 const MAX_SET_NAME_LENGTH = 31;
@@ -78,10 +78,12 @@ export class IpSetManager implements IpSets {
   /**
    * Reads `ipset save` ahead of the first apply (felix does this while it lists the datastore), so
    * that apply only compares and writes. Does nothing once the kernel has been read or written.
+   * Resolves with how many sets of ours the kernel holds (as read, or as last written).
    */
-  prime(): Promise<void> {
+  prime(): Promise<PrimeResult> {
     return this.serially(async () => {
-      if (this.kernel === null) this.kernel = await this.read();
+      this.kernel ??= await this.read();
+      return { ours: this.kernel.size };
     });
   }
 

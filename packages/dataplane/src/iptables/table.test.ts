@@ -192,8 +192,8 @@ describe('Table', () => {
       ),
     );
     const table = new Table({ runner: kernel.runner, name: 'filter', backend: 'nft' });
-    await table.prime();
-    await table.prime(); // once read, priming again reads nothing
+    expect(await table.prime()).toEqual({ ours: 1 });
+    expect(await table.prime()).toEqual({ ours: 1 }); // once read, priming again reads nothing
     const argv = kernel.runner.commands.map((c) => c.argv.join(' '));
     expect(argv).toEqual(['iptables-nft-save -t filter']);
     table.updateChains([dispatch, endpoint]);
@@ -209,6 +209,43 @@ describe('Table', () => {
     // A refresh still reads the kernel again.
     await table.refresh();
     expect(kernel.runner.commands.filter((c) => c.argv[0] === 'iptables-nft-save')).toHaveLength(2);
+  });
+
+  test('prime counts our chains and our hook rules; foreign ones are not ours', async () => {
+    const fresh = new Table({ runner: fakeKernel(FOREIGN).runner, name: 'filter', backend: 'nft' });
+    expect(await fresh.prime()).toEqual({ ours: 0 });
+    const [e0] = hashRules('mg-fw-mgA', endpoint.rules);
+    const [h0] = hashRules('FORWARD', hook);
+    const saved = FOREIGN.replace(':DOCKER', ':mg-fw-mgA - [0:0]\n:DOCKER')
+      .replace('-A FORWARD -o', `-A FORWARD ${h0?.text}\n-A FORWARD -o`)
+      .replace('COMMIT', `-A mg-fw-mgA ${e0?.text}\n:mg-FORWARD - [0:0]\nCOMMIT`);
+    const restarted = new Table({ runner: fakeKernel(saved).runner, name: 'filter', backend: 'nft' });
+    // mg-FORWARD, mg-fw-mgA and the hook rule in FORWARD.
+    expect(await restarted.prime()).toEqual({ ours: 3 });
+  });
+
+  test('an additive apply writes missing or changed chains of ours, never hooks or deletions', async () => {
+    const stale = `:mg-fw-old - [0:0]\n-A mg-fw-old ${hashRules('mg-fw-old', endpoint.rules)[0]?.text}`;
+    const kernel = fakeKernel(FOREIGN.replace('COMMIT', `${stale}\nCOMMIT`));
+    const table = new Table({ runner: kernel.runner, name: 'filter', backend: 'nft' });
+    table.updateChains([dispatch, endpoint]);
+    table.setHooks('FORWARD', hook);
+    const result = await table.apply({ additive: true });
+    const [e0] = hashRules('mg-fw-mgA', endpoint.rules);
+    const input = kernel.restores()[0]?.input ?? '';
+    expect(input).toContain(':mg-FORWARD - [0:0]');
+    expect(input).toContain(`-A mg-fw-mgA ${e0?.text}`);
+    // No hook yet, and the chain of ours nobody wants is left for a full apply.
+    expect(input).not.toMatch(/FORWARD 1|-I |-D |-X |mg-fw-old/);
+    expect(result.chainsWritten).toBe(2);
+    // Written chains count as in the kernel: the additive apply again writes nothing.
+    expect(await table.apply({ additive: true })).toEqual({ chainsWritten: 0, bytesWritten: 0 });
+    // The full apply then writes only the hook and deletes the stale chain.
+    await table.apply();
+    const full = kernel.restores()[1]?.input ?? '';
+    expect(full).not.toContain('-A mg-fw-mgA');
+    expect(full).toContain('-I FORWARD 1');
+    expect(full).toContain('-X mg-fw-old');
   });
 
   test('a failed prime leaves the read to the first apply', async () => {

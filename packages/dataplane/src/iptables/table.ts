@@ -22,7 +22,15 @@ import {
   validateRule,
 } from './rules';
 import { parseSave, type SavedChain, type SavedRule } from './save';
-import type { Chain, IptablesTable, Rule, TableApplyResult, TableName } from './types';
+import type {
+  Chain,
+  IptablesTable,
+  PrimeResult,
+  Rule,
+  TableApplyOptions,
+  TableApplyResult,
+  TableName,
+} from './types';
 
 const TABLE_NAMES: readonly TableName[] = ['filter', 'nat', 'mangle', 'raw'];
 /** Felix re-reads its tables every 90 s by default (IptablesRefreshInterval). */
@@ -109,25 +117,30 @@ export class Table implements IptablesTable {
     else this.hooks.set(kernelChain, hashRules(kernelChain, rules));
   }
 
-  /** Writes the difference between the desired state and the kernel as last read or written. */
-  apply(): Promise<TableApplyResult> {
-    return this.serially(() => this.sync(false));
+  /**
+   * Writes the difference between the desired state and the kernel as last read or written.
+   * `additive` writes only our chains that are missing or differ (no hooks, no deletions).
+   */
+  apply(options: TableApplyOptions = {}): Promise<TableApplyResult> {
+    return this.serially(() => this.sync(false, options.additive === true));
   }
 
   /**
    * Detects the backend and reads the kernel ahead of the first apply (felix does this while it
    * lists the datastore), so the first apply only plans and writes. Does nothing once the kernel
-   * has been read or written; a failed write or a refresh still re-reads.
+   * has been read or written; a failed write or a refresh still re-reads. Resolves with how many
+   * chains and hook rules of ours the kernel holds (as read, or as last written).
    */
-  prime(): Promise<void> {
+  prime(): Promise<PrimeResult> {
     return this.serially(async () => {
-      if (this.kernel === null) this.kernel = await this.read(await this.programs());
+      this.kernel ??= await this.read(await this.programs());
+      return { ours: countOurs(this.kernel) };
     });
   }
 
   /** Re-reads the kernel and repairs whatever someone else changed or deleted of ours. */
   refresh(): Promise<TableApplyResult> {
-    return this.serially(() => this.sync(true));
+    return this.serially(() => this.sync(true, false));
   }
 
   /** The backend in use (detected at the first apply). */
@@ -165,10 +178,10 @@ export class Table implements IptablesTable {
     return this.commands;
   }
 
-  private async sync(reread: boolean): Promise<TableApplyResult> {
+  private async sync(reread: boolean, additive: boolean): Promise<TableApplyResult> {
     const programs = await this.programs();
     if (reread || this.kernel === null) this.kernel = await this.read(programs);
-    const plan = this.plan(this.kernel);
+    const plan = this.plan(this.kernel, additive);
     if (plan.input === '') return { chainsWritten: 0, bytesWritten: 0 };
     const argv = [programs.restore, '--noflush', '--wait', '10'];
     const result = await this.runner.run(argv, plan.input);
@@ -189,7 +202,7 @@ export class Table implements IptablesTable {
     return parseSave(result.stdout, this.name);
   }
 
-  private plan(kernel: ReadonlyMap<string, SavedChain>): Plan {
+  private plan(kernel: ReadonlyMap<string, SavedChain>, additive: boolean): Plan {
     const after = new Map(kernel);
     const declare: string[] = [];
     const hookDeletes: string[] = [];
@@ -208,7 +221,8 @@ export class Table implements IptablesTable {
       chainsWritten++;
     }
 
-    const kernelChains = new Set([...kernel.keys(), ...this.hooks.keys()]);
+    // Our chains only: what the hooks and the deletions would touch stays for a full apply.
+    const kernelChains = additive ? [] : new Set([...kernel.keys(), ...this.hooks.keys()]);
     for (const name of kernelChains) {
       if (name.startsWith(CHAIN_PREFIX)) continue;
       const current = kernel.get(name)?.rules ?? [];
@@ -232,7 +246,7 @@ export class Table implements IptablesTable {
     // Scanning every rule for jump targets is the costly part of a plan (tens of thousands of
     // rules): only done when some chain of ours is up for deletion.
     let referenced: Set<string> | undefined;
-    for (const name of kernel.keys()) {
+    for (const name of additive ? [] : kernel.keys()) {
       if (!name.startsWith(CHAIN_PREFIX) || this.desiredChains.has(name)) continue;
       referenced ??= this.referencedChains(kernel);
       if (referenced.has(name)) continue;
@@ -259,6 +273,16 @@ export class Table implements IptablesTable {
     }
     return new Set(texts.flatMap(ruleTargets));
   }
+}
+
+/** Chains of ours and our (hash-commented) rules in kernel chains. */
+function countOurs(kernel: ReadonlyMap<string, SavedChain>): number {
+  let ours = 0;
+  for (const [name, chain] of kernel) {
+    if (name.startsWith(CHAIN_PREFIX)) ours++;
+    else for (const rule of chain.rules) if (rule.hash !== undefined) ours++;
+  }
+  return ours;
 }
 
 function sameHashes(current: readonly SavedRule[], wanted: readonly HashedRule[]): boolean {

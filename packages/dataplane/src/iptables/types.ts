@@ -31,9 +31,23 @@ export interface IptablesTable {
   /** The rules we insert at the top of a kernel chain (e.g. FORWARD → `-j mg-FORWARD`); [] removes ours. */
   setHooks(kernelChain: string, rules: readonly Rule[]): void;
   /** Makes the kernel match the desired state: one iptables-restore --noflush for the whole table. */
-  apply(): Promise<TableApplyResult>;
+  apply(options?: TableApplyOptions): Promise<TableApplyResult>;
   /** Reads the kernel ahead of the first apply (optional: otherwise that apply reads it). */
-  prime?(): Promise<void>;
+  prime?(): Promise<PrimeResult>;
+}
+
+export interface TableApplyOptions {
+  /**
+   * Only create or rewrite our chains that are missing or differ: no hook rule is inserted or
+   * removed and no chain deleted. For state nothing references yet (felix's early programming).
+   */
+  readonly additive?: boolean;
+}
+
+/** What a prime found of ours in the kernel. */
+export interface PrimeResult {
+  /** Our chains and our hook rules (a table), or our sets (IP sets): 0 on a fresh kernel. */
+  readonly ours: number;
 }
 
 export interface TableApplyResult {
@@ -66,7 +80,7 @@ export interface IpSets {
   /** Destroys unwanted sets; call after the tables apply (so no rule still references them). */
   applyDeletions(): Promise<IpSetApplyResult>;
   /** Reads the kernel's sets ahead of the first apply (optional: otherwise that apply reads them). */
-  prime?(): Promise<void>;
+  prime?(): Promise<PrimeResult>;
 }
 
 export interface IpSetApplyResult {

@@ -59,6 +59,30 @@ describe('decodeStored, the fast and the full path', () => {
     expect(() => decodeStored(keyValue(web.key, value, 7))).toThrow(/spec\.interfaceName/);
   });
 
+  test('a policy takes the fast reader; a corrupt one fails with the schema error naming the field', () => {
+    const policy = {
+      apiVersion: 'margay.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: {
+        selector: 'app == "web"',
+        ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [80] } }],
+      },
+    };
+    const key = '/margay/resources/v1/networkpolicies/shop/web';
+    expect(decodeStored(keyValue(key, JSON.stringify(policy), 10)).spec).toMatchObject({
+      tier: 'default',
+      types: ['Ingress'],
+      ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [80] } }],
+    });
+    const corrupt = JSON.stringify({ ...policy, spec: { ...policy.spec, selector: 'app ==' } });
+    expect(() => decodeStored(keyValue(key, corrupt, 11))).toThrow(/spec\.selector/);
+    const textPort = JSON.stringify(policy).replace('[80]', '["80"]');
+    expect(decodeStored(keyValue(key, textPort, 12)).spec).toMatchObject({
+      ingress: [{ destination: { ports: [80] } }], // normalised by the schema
+    });
+  });
+
   test('other kinds are validated in full', () => {
     const pool = JSON.stringify({
       apiVersion: 'margay.io/v1',

@@ -1,13 +1,14 @@
 // One decode per stored value, however many calc stages read it: the WorkloadEndpoint watch feeds
 // both the route and the policy calc the same KeyValue object, and validating 10,000 endpoints
 // twice was a tenth of felix's start. Keyed by the object itself (not by key or revision), so an
-// entry can never be stale and goes away with the event. WorkloadEndpoints take the fast reader
-// (see workload-endpoint-reader.ts); every other kind, and any endpoint it is unsure of, the full
-// schema.
+// entry can never be stale and goes away with the event. WorkloadEndpoints, policies and profiles
+// take fast readers (workload-endpoint-reader.ts, policy-reader.ts); every other kind, and any
+// value a reader is unsure of, the full schema.
 
 import { decodeResource, type Resource, validateResource, type WorkloadEndpoint } from '@margay/api';
 import { parsePrefix } from '@margay/dataplane';
 import type { KeyValue } from '@margay/datastore';
+import { readPolicyResource } from './policy-reader';
 import { readWorkloadEndpoint } from './workload-endpoint-reader';
 
 type Decoded = { readonly resource: Resource } | { readonly error: Error };
@@ -39,9 +40,11 @@ function decode(value: string): Resource {
     return decodeResource(value); // throws the codec's own error for invalid JSON
   }
   const endpoint = readWorkloadEndpoint(parsed);
-  if (endpoint === undefined) return validateResource(parsed, STORE_SOURCE);
-  canonical.add(endpoint);
-  return endpoint;
+  if (endpoint !== undefined) {
+    canonical.add(endpoint);
+    return endpoint;
+  }
+  return readPolicyResource(parsed) ?? validateResource(parsed, STORE_SOURCE);
 }
 
 /** The endpoint's networks as canonical prefixes ("10.0.1.5/32"); throws naming a bad one. */

@@ -113,3 +113,56 @@ describe('isCanonicalIpv4Net', () => {
     expect(isCanonicalIpv4Net(net)).toBe(false);
   });
 });
+
+/** The regular expression the scan replaced, as the reference it must agree with. */
+function referenceIsCanonical(value: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (match === null) return false;
+  const numbers = match.slice(1).map(Number);
+  if (match.slice(1).some((text) => text.length > 1 && text.startsWith('0'))) return false;
+  if (numbers.slice(0, 4).some((n) => n > 255) || numbers[4]! > 32) return false;
+  const address = numbers.slice(0, 4).reduce((sum, octet) => sum * 256 + octet, 0);
+  return address % 2 ** (32 - numbers[4]!) === 0;
+}
+
+test('isCanonicalIpv4Net agrees with the reference on random near-miss text', () => {
+  let state = 7;
+  const next = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  const PIECES = [
+    '0',
+    '1',
+    '10',
+    '255',
+    '256',
+    '00',
+    '01',
+    '999',
+    '1000',
+    '.',
+    '/',
+    '32',
+    '33',
+    '8',
+    '',
+    ' ',
+    'a',
+    '١',
+  ];
+  let canonical = 0;
+  for (let i = 0; i < 40_000; i++) {
+    const text =
+      next() < 0.6
+        ? `${[0, 1, 2, 3].map(() => PIECES[Math.floor(next() * 9)]).join('.')}/${PIECES[Math.floor(next() * 14)]}`
+        : Array.from(
+            { length: Math.floor(next() * 10) },
+            () => PIECES[Math.floor(next() * PIECES.length)],
+          ).join('');
+    const expected = referenceIsCanonical(text);
+    if (expected) canonical++;
+    if (isCanonicalIpv4Net(text) !== expected) throw new Error(`disagree on ${JSON.stringify(text)}`);
+  }
+  expect(canonical).toBeGreaterThan(50);
+});

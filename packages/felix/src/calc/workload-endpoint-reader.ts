@@ -60,27 +60,50 @@ function readEndpointPorts(ports: unknown): EndpointPort[] | undefined {
   return read;
 }
 
-const IPV4_NET = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-/** "a.b.c.d/n" exactly as the schema would output it: no leading zeros, host bits clear. */
+/**
+ * "a.b.c.d/n" exactly as the schema would output it: no leading zeros, host bits clear. A scan of
+ * the character codes, not a regular expression: it runs for each of 10,000 endpoints at start,
+ * and a match would allocate an array and five strings each time.
+ */
 export function isCanonicalIpv4Net(value: unknown): boolean {
   if (typeof value !== 'string') return false;
-  const match = IPV4_NET.exec(value);
-  if (match === null) return false;
+  let at = 0;
   let address = 0;
-  for (let i = 1; i <= 4; i++) {
-    const octet = match[i]!;
-    if (octet.length > 1 && octet.startsWith('0')) return false;
-    const n = Number(octet);
-    if (n > 255) return false;
-    address = address * 256 + n;
+  for (let octet = 0; octet < 4; octet++) {
+    const read = readDecimal(value, at, 3);
+    if (read === undefined || read.value > 255) return false;
+    address = address * 256 + read.value;
+    at = read.end;
+    if (value.charCodeAt(at) !== (octet < 3 ? DOT : SLASH)) return false;
+    at++;
   }
-  const lengthText = match[5]!;
-  if (lengthText.length > 1 && lengthText.startsWith('0')) return false;
-  const length = Number(lengthText);
-  if (length > 32) return false;
-  const hostSize = 2 ** (32 - length);
-  return address % hostSize === 0;
+  const length = readDecimal(value, at, 2);
+  if (length === undefined || length.end !== value.length || length.value > 32) return false;
+  return address % 2 ** (32 - length.value) === 0;
+}
+
+const DOT = 46;
+const SLASH = 47;
+const ZERO = 48;
+const NINE = 57;
+/** Reused by readDecimal: it is read before the next call. */
+const decimal = { value: 0, end: 0 };
+
+/** 1 to `maxDigits` ASCII digits from `start`, without a leading zero; undefined if there are none. */
+function readDecimal(text: string, start: number, maxDigits: number): typeof decimal | undefined {
+  let value = 0;
+  let at = start;
+  while (at < text.length) {
+    const code = text.charCodeAt(at);
+    if (code < ZERO || code > NINE) break;
+    value = value * 10 + (code - ZERO);
+    at++;
+  }
+  const digits = at - start;
+  if (digits === 0 || digits > maxDigits || (digits > 1 && text.charCodeAt(start) === ZERO)) return undefined;
+  decimal.value = value;
+  decimal.end = at;
+  return decimal;
 }
 
 function isRecord(value: unknown): value is Fields {

@@ -15,8 +15,12 @@ import {
   workload,
 } from './testing';
 
-/** A calc graph for node-a driving fake tables and sets, with a log of the apply order. */
-function setup(docs: StoredDocument[]) {
+/**
+ * A calc graph for node-a driving fake tables and sets, with a log of the apply order. `early`:
+ * the snapshot is still arriving (nothing in sync), changes ask for unreferenced applies, and
+ * sync() completes it and flushes, as felix does on a fresh kernel.
+ */
+function setup(docs: StoredDocument[], { early = false } = {}) {
   const calc = new PolicyCalculator({ nodeName: 'node-a', renderer: DEFAULT_RENDERER });
   const order: string[] = [];
   const filter = new FakeTable('filter');
@@ -28,10 +32,11 @@ function setup(docs: StoredDocument[]) {
     ['ipsets.updates', ipSets],
   ] as const) {
     const method = name.startsWith('ipsets') ? 'applyUpdates' : 'apply';
-    const original = (target as unknown as Record<string, () => Promise<unknown>>)[method]?.bind(target);
-    (target as unknown as Record<string, () => Promise<unknown>>)[method] = () => {
+    type Method = (...args: unknown[]) => Promise<unknown>;
+    const original = (target as unknown as Record<string, Method>)[method]?.bind(target);
+    (target as unknown as Record<string, Method>)[method] = (...args) => {
       order.push(name);
-      return original?.() ?? Promise.resolve();
+      return original?.(...args) ?? Promise.resolve();
     };
   }
   const applyDeletions = ipSets.applyDeletions.bind(ipSets);
@@ -50,19 +55,37 @@ function setup(docs: StoredDocument[]) {
     retryMs: 0,
     onError: (message) => errors.push(message),
   });
+  let synced = !early;
+  const changed = () => (synced ? manager.invalidate() : manager.invalidateUnreferenced());
   const put = (doc: StoredDocument) => {
-    if (calc.apply(source(doc.key), { type: 'put', kv: stored(doc) })) manager.invalidate();
+    if (calc.apply(source(doc.key), { type: 'put', kv: stored(doc) })) changed();
   };
   const del = (doc: StoredDocument) => {
     const kv = stored(doc);
     if (calc.apply(source(doc.key), { type: 'delete', key: doc.key, prev: kv, revision: kv.modRevision })) {
-      manager.invalidate();
+      changed();
     }
   };
+  const sync = () => {
+    for (const s of POLICY_SOURCES) calc.apply(s, { type: 'in-sync', revision: 1 });
+    synced = true;
+    return manager.flush();
+  };
   for (const doc of docs) put(doc);
-  for (const s of POLICY_SOURCES) calc.apply(s, { type: 'in-sync', revision: 1 });
-  return { calc, manager, filter, nat, ipSets, order, errors, put, del };
+  if (!early) for (const s of POLICY_SOURCES) calc.apply(s, { type: 'in-sync', revision: 1 });
+  return { calc, manager, filter, nat, ipSets, order, errors, put, del, sync };
 }
+
+/** Policy, profile and workload endpoint chains: what nothing jumps to until the dispatch chains exist. */
+const UNREFERENCED_CHAIN = /^mg-(pi|po|pri|pro|tw|fw)-/;
+/** The ways into our chains, which only a full apply may write. */
+const REFERENCING_CHAINS = [
+  'mg-to-wl-dispatch',
+  'mg-from-wl-dispatch',
+  'mg-FORWARD',
+  'mg-INPUT',
+  'mg-OUTPUT',
+];
 
 const web = workload({
   name: 'web',
@@ -243,6 +266,152 @@ describe('PolicyManager', () => {
     expect(filter.ruleTexts('mg-to-wl-dispatch').join('\n')).toContain('mgweb');
     expect(filter.ruleTexts('mg-to-wl-dispatch').join('\n')).not.toContain('eth0.bad');
     expect(manager.stats().applies).toBe(1);
+  });
+
+  test('early applies write only sets, policy/profile and endpoint chains, additively; the first flush writes the rest', async () => {
+    const { manager, filter, nat, ipSets, order, put, sync } = setup(
+      [namespaceProfile('shop'), web, api('api'), allowFromApi, pool],
+      { early: true },
+    );
+    await waitFor('the early apply', () => manager.stats().earlyApplies === 1, 5_000);
+    expect(order).toEqual(['ipsets.updates', 'filter']);
+    expect(filter.additive).toEqual([true]);
+    const early = filter.updated[0] ?? [];
+    expect(early.length).toBeGreaterThan(0);
+    for (const name of early) expect(name).toMatch(UNREFERENCED_CHAIN);
+    expect(early).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^mg-pi-np\.shop\./),
+        'mg-pri-kns.shop',
+        'mg-tw-mgweb',
+        'mg-fw-mgweb',
+      ]),
+    );
+    expect(filter.ruleTexts('mg-tw-mgweb').join('\n')).toMatch(/-j mg-pi-np\.shop\./);
+    // No way in yet: no hooks, no dispatch or static chains, nothing in nat, nothing removed.
+    for (const name of REFERENCING_CHAINS) expect(filter.chains.has(name)).toBe(false);
+    expect(filter.removed[0]).toEqual([]);
+    expect(filter.hooksAtApply).toEqual([[]]);
+    expect(nat.applies).toBe(0);
+    expect(nat.chains.size + nat.hooks.size).toBe(0);
+    // The set the policy matches is written, with the members known so far; none is destroyed.
+    expect(ipSets.members(API_SET)).toEqual(['10.0.2.7']);
+    expect(ipSets.calls.some((call) => call.op === 'applyDeletions')).toBe(false);
+    expect(manager.stats()).toMatchObject({ applies: 0, earlyApplies: 1 });
+
+    // More of the snapshot: a second early apply takes it, still only unreferenced state.
+    const api2 = { name: 'api2', namespace: 'shop', node: 'node-b', interfaceName: 'mgapi2' };
+    put(workload({ ...api2, ip: '10.0.2.9', labels: { app: 'api' } }));
+    await waitFor('the second early apply', () => manager.stats().earlyApplies === 2, 5_000);
+    expect(filter.updated[1]).toEqual([]);
+    expect(ipSets.members(API_SET)).toEqual(['10.0.2.7', '10.0.2.9']);
+    expect(filter.additive).toEqual([true, true]);
+
+    await sync();
+    expect(order.slice(4)).toEqual(['ipsets.updates', 'nat', 'filter', 'ipsets.deletions']);
+    expect(filter.additive.at(-1)).toBe(false);
+    const full = filter.updated.at(-2) ?? [];
+    expect(full).toEqual(expect.arrayContaining(REFERENCING_CHAINS));
+    // The policy and endpoint chains were written early and did not change: not handed over again.
+    expect(full.filter((name) => UNREFERENCED_CHAIN.test(name))).toEqual([]);
+    expect(filter.ruleTexts('mg-to-wl-dispatch').join('\n')).toContain('-g mg-tw-mgweb');
+    expect([...filter.hooks.keys()]).toEqual(expect.arrayContaining(['FORWARD', 'INPUT', 'OUTPUT']));
+    expect([...nat.hooks.keys()]).toEqual(['POSTROUTING']);
+    expect(manager.stats()).toMatchObject({ applies: 1, earlyApplies: 2, failures: 0 });
+
+    // Once programming is full, an unreferenced apply is no longer asked for.
+    manager.invalidateUnreferenced();
+    await manager.flush();
+    expect(filter.additive.at(-1)).toBe(false);
+    expect(manager.stats().earlyApplies).toBe(2);
+  });
+
+  test('what goes before in-sync is deleted only by the first full apply, which uses the latest endpoint models', async () => {
+    const { manager, filter, ipSets, order, put, sync } = setup(
+      [namespaceProfile('shop'), web, api('api'), allowFromApi],
+      { early: true },
+    );
+    await waitFor('the early apply', () => manager.stats().earlyApplies === 1, 5_000);
+    const policyChains = (filter.updated[0] ?? []).filter((name) => /^mg-p[io]-np/.test(name));
+    expect(policyChains).toHaveLength(2);
+    expect(ipSets.members(API_SET)).toEqual(['10.0.2.7']);
+    // web is relabelled during the listing: the policy no longer selects anything here.
+    const relabelled = workload({
+      name: 'web',
+      namespace: 'shop',
+      node: 'node-a',
+      interfaceName: 'mgweb',
+      ip: '10.0.1.5',
+      labels: { app: 'shop-web' },
+    });
+    put(relabelled);
+    await waitFor('the second early apply', () => manager.stats().earlyApplies === 2, 5_000);
+    // Its chains and set leave the desired state, but the early apply deletes nothing; web's
+    // endpoint chain is rewritten without the policy.
+    expect(filter.additive).toEqual([true, true]);
+    expect(filter.removed[1]?.sort()).toEqual(policyChains.sort());
+    expect(filter.updated[1]).toContain('mg-tw-mgweb');
+    expect(filter.ruleTexts('mg-tw-mgweb').join('\n')).not.toContain('mg-pi-');
+    expect(ipSets.doomed.has(API_SET)).toBe(true);
+    expect(ipSets.calls.some((call) => call.op === 'applyDeletions')).toBe(false);
+    // Selected again (held), then relabelled once more right before the snapshot completes.
+    put(web);
+    await waitFor('the third early apply', () => manager.stats().earlyApplies === 3, 5_000);
+    put(relabelled);
+
+    await sync();
+    expect(filter.additive.at(-1)).toBe(false);
+    expect(order.at(-1)).toBe('ipsets.deletions');
+    expect(ipSets.sets.has(API_SET)).toBe(false);
+    // The endpoint chain is the latest web's (not selected), not the held one (selected).
+    expect(filter.chains.has('mg-tw-mgweb')).toBe(true);
+    expect(filter.ruleTexts('mg-tw-mgweb').join('\n')).not.toContain('mg-pi-');
+  });
+
+  test('an endpoint removed or unrenderable before in-sync: its early chains leave the desired state (no early delete) and no dispatch names it', async () => {
+    const db = (interfaceName: string) =>
+      workload({ name: 'db', namespace: 'shop', node: 'node-a', interfaceName, ip: '10.0.1.8' });
+    const cache = workload({
+      name: 'cache',
+      namespace: 'shop',
+      node: 'node-a',
+      interfaceName: 'mgcache',
+      ip: '10.0.1.9',
+    });
+    const { manager, filter, errors, put, del, sync } = setup(
+      [namespaceProfile('shop'), web, db('mgdb'), cache],
+      { early: true },
+    );
+    await waitFor('the early apply', () => manager.stats().earlyApplies === 1, 5_000);
+    expect(filter.updated[0]).toEqual(
+      expect.arrayContaining(['mg-tw-mgweb', 'mg-tw-mgdb', 'mg-fw-mgdb', 'mg-tw-mgcache']),
+    );
+
+    // db turns unrenderable and cache goes away while the listing still runs.
+    const badDb = db('eth0.bad!');
+    put(badDb);
+    del(cache);
+    await waitFor('the second early apply', () => manager.stats().earlyApplies === 2, 5_000);
+    expect(errors.filter((message) => message.includes(badDb.key))).toHaveLength(1);
+    // Handed to the table for removal in an additive apply, which deletes nothing: the first full
+    // apply deletes them from the kernel.
+    expect(filter.additive).toEqual([true, true]);
+    expect(filter.removed[1]?.sort()).toEqual(['mg-fw-mgcache', 'mg-fw-mgdb', 'mg-tw-mgcache', 'mg-tw-mgdb']);
+    for (const name of REFERENCING_CHAINS) expect(filter.chains.has(name)).toBe(false);
+    expect(filter.hooks.size).toBe(0);
+
+    await sync();
+    expect(filter.additive.at(-1)).toBe(false);
+    const dispatch = [...filter.chains.keys()]
+      .filter((name) => /^mg-(to|from)-wl-dispatch/.test(name))
+      .flatMap((name) => filter.ruleTexts(name))
+      .join('\n');
+    expect(dispatch).toContain('mg-tw-mgweb');
+    for (const gone of ['mgdb', 'mgcache', 'eth0.bad']) expect(dispatch).not.toContain(gone);
+    expect([...filter.chains.keys()].filter((name) => /mgdb|mgcache/.test(name))).toEqual([]);
+    // Rendered once, early: the full apply does not render (nor report) it again.
+    expect(errors.filter((message) => message.includes(badDb.key))).toHaveLength(1);
+    expect(manager.stats()).toMatchObject({ applies: 1, earlyApplies: 2, failures: 0 });
   });
 
   test('every chain name handed to the tables is one iptables accepts, however long the policy names', async () => {

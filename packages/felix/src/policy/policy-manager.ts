@@ -3,6 +3,13 @@
 // a missing set: IP sets created/updated → nat and filter tables → unwanted IP sets destroyed.
 // Only chains whose rules changed are handed to the tables. A failed apply is retried; the desired
 // state stays in the tables meanwhile, so the retry writes whatever is still missing.
+//
+// Early programming (felix asks for it only on a fresh kernel, while the snapshot arrives): an
+// "unreferenced" apply writes only what no rule in the kernel can reach yet: the IP sets, the
+// policy and profile chains and the workload endpoint chains (filter, additive: no hooks, no
+// deletions). Only the dispatch chains jump to endpoint chains, and only the static chains and the
+// hooks lead to the dispatch: those, the host endpoint chains and nat are held until the first full
+// apply, which writes them with whatever early state is still pending, and does every deletion.
 
 import type { Chain, IpSets, IptablesTable } from '@margay/dataplane';
 import type { PolicyChanges } from './calc/policy-calculator';
@@ -29,13 +36,15 @@ export interface PolicyManagerOptions {
 }
 
 export interface PolicyManagerStats {
-  /** Applies that completed. */
+  /** Full applies that completed. */
   readonly applies: number;
+  /** Unreferenced (early) applies that completed, before the first full one. */
+  readonly earlyApplies: number;
   readonly failures: number;
   /** When the last successful apply finished (ms since the epoch), 0 before the first. */
   readonly lastApplyAt: number;
   readonly lastApplyDurationMs: number;
-  /** Bytes written to iptables-restore and ipset restore by the last apply, and in total. */
+  /** Bytes written to iptables-restore and ipset restore by the last full apply, and by all applies. */
   readonly lastBytesWritten: number;
   readonly totalBytesWritten: number;
   /** Chains handed to the tables (created, changed or removed) by the last apply. */
@@ -62,12 +71,25 @@ export class PolicyManager {
   private staticSets = new Set<string>();
   /** The static chains jump to the dispatch chains: they exist from the first apply, endpoints or not. */
   private dispatchStaged = false;
+  /** A full apply was asked for: from then on every apply is full (early programming is over). */
+  private referencing = false;
+  /**
+   * Endpoints whose chains are staged but whose dispatch entries are not yet (the model, or
+   * undefined once removed or unrenderable); taken by the next full stage.
+   */
+  private readonly undispatched = new Map<string, EndpointModel | undefined>();
+  /** What early applies took from the calc but may not write yet (the latest value per key wins). */
+  private readonly held = {
+    hostEndpoints: new Map<string, HostEndpointModel | undefined>(),
+    staticConfig: undefined as StaticConfig | undefined,
+  };
   private timer: NodeJS.Timeout | undefined;
   private pending = false;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
   private counters: PolicyManagerStats = {
     applies: 0,
+    earlyApplies: 0,
     failures: 0,
     lastApplyAt: 0,
     lastApplyDurationMs: 0,
@@ -96,22 +118,22 @@ export class PolicyManager {
 
   /** Something changed: apply after the debounce (one apply for the whole burst). */
   invalidate(): void {
-    if (this.stopped) return;
-    this.pending = true;
-    if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.flush();
-    }, this.debounceMs);
+    this.referencing = true;
+    this.schedule();
+  }
+
+  /**
+   * Early programming: after the debounce, apply only the unreferenced state (see the top of the
+   * file). Does nothing once a full apply was asked for.
+   */
+  invalidateUnreferenced(): void {
+    if (!this.referencing) this.schedule();
   }
 
   /** Applies everything pending now; resolves when done (errors are reported, and retried). */
   flush(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending = true;
-    this.queue = this.queue.then(() => this.drain());
-    return this.queue;
+    this.referencing = true;
+    return this.drainNow();
   }
 
   /** No more applies; what is programmed stays (a restarting felix must not cut pod traffic). */
@@ -122,11 +144,30 @@ export class PolicyManager {
     await this.queue;
   }
 
+  private schedule(): void {
+    if (this.stopped) return;
+    this.pending = true;
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.drainNow();
+    }, this.debounceMs);
+  }
+
+  private drainNow(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = true;
+    this.queue = this.queue.then(() => this.drain());
+    return this.queue;
+  }
+
   private async drain(): Promise<void> {
     while (this.pending && !this.stopped) {
       this.pending = false;
       try {
-        await this.applyOnce();
+        if (this.referencing) await this.applyOnce();
+        else await this.applyUnreferenced();
       } catch (error) {
         this.counters = { ...this.counters, failures: this.counters.failures + 1 };
         this.options.onError?.(
@@ -142,14 +183,27 @@ export class PolicyManager {
     if (this.stopped || this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
+      void this.drainNow();
     }, this.retryMs);
+  }
+
+  /** Sets (created, members written; none destroyed), policy/profile and workload endpoint chains. */
+  private async applyUnreferenced(): Promise<void> {
+    const { filter, ipSets } = this.options;
+    this.stage(this.options.changes.takeChanges(), false);
+    const updates = await ipSets.applyUpdates();
+    const filterResult = await filter.apply({ additive: true });
+    this.counters = {
+      ...this.counters,
+      earlyApplies: this.counters.earlyApplies + 1,
+      totalBytesWritten: this.counters.totalBytesWritten + updates.bytesWritten + filterResult.bytesWritten,
+    };
   }
 
   private async applyOnce(): Promise<void> {
     const started = Date.now();
     const { filter, nat, ipSets } = this.options;
-    const chainsChanged = this.stage(this.options.changes.takeChanges());
+    const chainsChanged = this.stage(this.options.changes.takeChanges(), true);
     const updates = await ipSets.applyUpdates();
     // nat first: its few rules are cheap to write, and a table's first apply reads the whole
     // ruleset to tell iptables-legacy from -nft, which costs far less before filter's thousands.
@@ -160,8 +214,8 @@ export class PolicyManager {
       updates.bytesWritten + filterResult.bytesWritten + natResult.bytesWritten + deletions.bytesWritten;
     const finished = Date.now();
     this.counters = {
+      ...this.counters,
       applies: this.counters.applies + 1,
-      failures: this.counters.failures,
       lastApplyAt: finished,
       lastApplyDurationMs: finished - started,
       lastBytesWritten: bytes,
@@ -170,9 +224,14 @@ export class PolicyManager {
     };
   }
 
-  /** Turns the changes into desired table and set state; returns how many chains changed. */
-  private stage(changes: PolicyChanges): number {
-    const { renderer, ipSets } = this.options;
+  /**
+   * Turns the changes into desired table and set state; returns how many chains changed. Without
+   * `referencing`, the ways into our chains (dispatch, host endpoint, static, hooks) are held back
+   * for the next full stage (a removed set or chain only leaves the desired state: early applies
+   * delete nothing).
+   */
+  private stage(changes: PolicyChanges, referencing: boolean): number {
+    const { ipSets } = this.options;
     for (const set of changes.createdSets) ipSets.replaceMembers(set.spec, set.members);
     for (const { name, added, removed } of changes.updatedSets) {
       if (removed.length > 0) ipSets.removeMembers(name, removed);
@@ -182,25 +241,75 @@ export class PolicyManager {
 
     for (const [source, chains] of changes.rules) this.filterChains.set(source, chains ?? []);
 
-    let dispatchChanged = !this.dispatchStaged;
-    for (const [key, wanted] of changes.endpoints) {
-      const before = this.endpoints.get(key);
-      let chains: readonly Chain[] = [];
-      let model = wanted;
-      if (model !== undefined) {
-        try {
-          chains = renderer.renderEndpoint(model);
-        } catch (error) {
-          // Left out of the dispatch, its interface hits the dispatch's final DROP (fail closed).
-          this.options.onError?.(`endpoint ${key} cannot be rendered: ${(error as Error).message}`);
-          model = undefined;
-        }
+    // Endpoint chains are staged at once, early or not: only the dispatch chains jump to them, and
+    // only a full stage stages the dispatch. During the first listing an endpoint's set of
+    // selecting policies only grows, so what an early apply writes is what the full apply wants
+    // unless the endpoint changes, and then its chain is rewritten like any update. One removed or
+    // unrenderable before in-sync leaves the desired state, and its chain, if written early, is
+    // deleted by the full apply, never before (early applies delete nothing).
+    for (const [key, model] of changes.endpoints) this.undispatched.set(key, this.stageEndpoint(key, model));
+
+    if (referencing) this.stageReferencing(this.withHeld(changes));
+    else this.hold(changes);
+    const filter = this.filterChains.flushInto(this.options.filter);
+    const nat = this.natChains.flushInto(this.options.nat);
+    return filter.updated + filter.removed + nat.updated + nat.removed;
+  }
+
+  /**
+   * Stages one endpoint's chains (none if removed or unrenderable); returns the model the dispatch
+   * should use, undefined if none.
+   */
+  private stageEndpoint(key: string, wanted: EndpointModel | undefined): EndpointModel | undefined {
+    let chains: readonly Chain[] = [];
+    let model = wanted;
+    if (model !== undefined) {
+      try {
+        chains = this.options.renderer.renderEndpoint(model);
+      } catch (error) {
+        // Left out of the dispatch, its interface hits the dispatch's final DROP (fail closed).
+        this.options.onError?.(`endpoint ${key} cannot be rendered: ${(error as Error).message}`);
+        model = undefined;
       }
+    }
+    this.filterChains.set(`endpoint:${key}`, chains);
+    return model;
+  }
+
+  /**
+   * Host endpoint chains are held too: unlike a workload's, they jump to the static failsafe
+   * chains, which only a full apply writes (and a node has a handful of them).
+   */
+  private hold(changes: PolicyChanges): void {
+    for (const [key, model] of changes.hostEndpoints) this.held.hostEndpoints.set(key, model);
+    if (changes.staticConfig !== undefined) this.held.staticConfig = changes.staticConfig;
+  }
+
+  /** The changes with what early applies held back underneath them (newer values win). */
+  private withHeld(changes: PolicyChanges): PolicyChanges {
+    const { hostEndpoints, staticConfig } = this.held;
+    if (hostEndpoints.size === 0 && staticConfig === undefined) return changes;
+    const merged: PolicyChanges = {
+      ...changes,
+      hostEndpoints: new Map([...hostEndpoints, ...changes.hostEndpoints]),
+      staticConfig: changes.staticConfig ?? staticConfig,
+    };
+    hostEndpoints.clear();
+    this.held.staticConfig = undefined;
+    return merged;
+  }
+
+  /** The dispatch, host endpoint and static chains, and the hooks (endpoint chains are staged). */
+  private stageReferencing(changes: PolicyChanges): void {
+    const { ipSets } = this.options;
+    let dispatchChanged = !this.dispatchStaged;
+    for (const [key, model] of this.undispatched) {
+      const before = this.endpoints.get(key);
       if (model === undefined) this.endpoints.delete(key);
       else this.endpoints.set(key, model);
       dispatchChanged ||= before?.interfaceName !== model?.interfaceName;
-      this.filterChains.set(`endpoint:${key}`, chains);
     }
+    this.undispatched.clear();
     if (dispatchChanged) {
       const models = [...this.endpoints.values()].sort((a, b) =>
         a.interfaceName < b.interfaceName ? -1 : a.interfaceName > b.interfaceName ? 1 : 0,
@@ -223,9 +332,6 @@ export class PolicyManager {
       for (const name of this.staticSets) if (!sets.has(name)) ipSets.removeSet(name);
       this.staticSets = sets;
     }
-    const filter = this.filterChains.flushInto(this.options.filter);
-    const nat = this.natChains.flushInto(this.options.nat);
-    return filter.updated + filter.removed + nat.updated + nat.removed;
   }
 
   /**

@@ -3,12 +3,13 @@
 // CNI plugin does (a /32 on eth0, a default route via 169.254.1.1). Every verdict is a real ping.
 
 import { randomBytes } from 'node:crypto';
+import { resourcePrefix } from '@margay/api';
 import type { NetworkNamespace } from '@margay/dataplane';
-import { EtcdDatastore } from '@margay/datastore';
-import { EtcdServer, requireCommand, requireRoot } from '@margay/testkit';
+import { type Datastore, EtcdDatastore, type WatchEvent } from '@margay/datastore';
+import { EtcdServer, requireCommand, requireRoot, waitFor } from '@margay/testkit';
 import { Felix } from '../felix';
 import { eventually as awaitVerdict, runIn as run, TestNamespaces } from './kernel.fixture';
-import { ipSetSpecFor } from './render';
+import { ipSetSpecFor, policyChainName } from './render';
 import { kubernetesPolicy, namespaceProfile, type StoredDocument, workload } from './testing';
 
 const NODE = 'node-a';
@@ -28,7 +29,8 @@ let podB: NetworkNamespace;
 const warnings: string[] = [];
 
 /** A pod as the CNI plugin wires it: host side `hostIf` in the node, eth0 with a /32 in the pod. */
-async function wirePod(pod: NetworkNamespace, hostIf: string, ip: string): Promise<void> {
+async function wirePod(pod: NetworkNamespace, hostIf: string, ip: string, host = node): Promise<void> {
+  const node = host;
   await node.ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', `${hostIf}p`);
   await node.ip('link', 'set', hostIf, 'address', HOST_MAC);
   await node.ip('link', 'set', `${hostIf}p`, 'netns', pod.name);
@@ -52,8 +54,35 @@ async function put(doc: StoredDocument): Promise<void> {
   await store?.put(doc.key, doc.value);
 }
 
-const pod = (name: string, hostIf: string, ip: string, app: string) =>
-  workload({ name, namespace: 'shop', node: NODE, interfaceName: hostIf, ip, labels: { app } });
+/**
+ * The store, with the WorkloadEndpoint watch's in-sync (and whatever follows it) held back until
+ * release(): felix sees every endpoint but waits for the end of the listing.
+ */
+function holdingEndpointSync(inner: EtcdDatastore): { datastore: Pick<Datastore, 'watch'>; release(): void } {
+  const held: (() => void)[] = [];
+  let released = false;
+  return {
+    datastore: {
+      watch: (prefix, options) => {
+        if (prefix !== resourcePrefix('WorkloadEndpoint')) return inner.watch(prefix, options);
+        return inner.watch(prefix, {
+          ...options,
+          onEvent: (event: WatchEvent) => {
+            if (released || (event.type !== 'in-sync' && held.length === 0)) options.onEvent(event);
+            else held.push(() => options.onEvent(event));
+          },
+        });
+      },
+    },
+    release: () => {
+      released = true;
+      for (const deliver of held.splice(0)) deliver();
+    },
+  };
+}
+
+const pod = (name: string, hostIf: string, ip: string, app: string, namespace = 'shop', node = NODE) =>
+  workload({ name, namespace, node, interfaceName: hostIf, ip, labels: { app } });
 
 beforeAll(async () => {
   requireRoot('felix policy integration tests');
@@ -128,4 +157,170 @@ describe('Felix policy on a real kernel', () => {
     const stats = felix.policyStats();
     expect(stats).toMatchObject({ localEndpoints: 2, activePolicies: 2, failures: 0 });
   }, 120_000);
+
+  describe('early programming on a fresh kernel', () => {
+    const EARLY_NODE = 'node-early';
+    const ipC = `10.${octet}.1.1`;
+    const ipD = `10.${octet}.1.2`;
+    /** A pod on another node: a member of the set the policy allows. */
+    const ipFriend = `10.${octet}.1.9`;
+    const chainsOf = (saved: string) =>
+      [...saved.matchAll(/^:(mg-\S+)/gm)].map((match) => match[1] as string);
+    const jumpsIntoOurs = (saved: string) =>
+      saved
+        .split('\n')
+        .filter((line) => /^-A (FORWARD|INPUT|OUTPUT|PREROUTING|POSTROUTING) .*mg-/.test(line));
+    const selectorSet = (app: string) =>
+      ipSetSpecFor({
+        kind: 'selector',
+        selector: `projectcalico.org/namespace == "early" && app == "${app}"`,
+      }).name;
+    const isolate = kubernetesPolicy('early', 'isolate-server', {
+      podSelector: { matchLabels: { app: 'server' } },
+      ingress: [{ from: [{ podSelector: { matchLabels: { app: 'friend' } } }] }],
+    });
+    /** Selects the client, allowing from a set no other policy uses: deleted between two starts. */
+    const ghost = kubernetesPolicy('early', 'from-ghost', {
+      podSelector: { matchLabels: { app: 'client' } },
+      ingress: [{ from: [{ podSelector: { matchLabels: { app: 'ghost' } } }] }],
+    });
+    const ghostChain = policyChainName('ingress', 'np.early.knp.default.from-ghost');
+    let podC: NetworkNamespace;
+    let podD: NetworkNamespace;
+
+    const startFelix = async (host: NetworkNamespace, datastore: Pick<Datastore, 'watch'>) => {
+      const started = new Felix({
+        datastore,
+        nodeName: EARLY_NODE,
+        runner: host.runner,
+        routeDebounceMs: 0,
+        interfacePollIntervalMs: 200,
+        policy: {},
+        log: { info: () => {}, warn: (message) => warnings.push(message) },
+      });
+      await started.start();
+      return started;
+    };
+    /** Rules that jump or go to a workload endpoint chain (only the dispatch chains may). */
+    const jumpsToEndpointChains = (saved: string) =>
+      saved.split('\n').filter((line) => /^-A .* -[jg] mg-[tf]w-/.test(line));
+    /**
+     * What the kernel holds before in-sync: sets and policy, profile and endpoint chains only,
+     * unreachable (no dispatch or static chain, no hook, nothing jumping to an endpoint chain).
+     */
+    const expectOnlyUnreferenced = async (host: NetworkNamespace) => {
+      const saved = await run(host, ['iptables-save', '-t', 'filter']);
+      const chains = chainsOf(saved);
+      expect(chains).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^mg-pi-np\.early\./), 'mg-tw-mgec', 'mg-fw-mged']),
+      );
+      for (const name of chains) expect(name).toMatch(/^mg-(pi|po|pri|pro|tw|fw)-/);
+      expect(jumpsIntoOurs(saved)).toEqual([]);
+      expect(jumpsToEndpointChains(saved)).toEqual([]);
+      expect(await run(host, ['iptables-save', '-t', 'nat'])).not.toContain('mg-');
+      return saved;
+    };
+
+    beforeAll(async () => {
+      for (const doc of [
+        namespaceProfile('early'),
+        pod('c', 'mgec', ipC, 'client', 'early', EARLY_NODE),
+        pod('d', 'mged', ipD, 'server', 'early', EARLY_NODE),
+        pod('friend', 'mgef', ipFriend, 'friend', 'early', 'node-other'),
+        isolate,
+        ghost,
+      ]) {
+        await put(doc);
+      }
+    }, 60_000);
+
+    test('sets, policy and endpoint chains are written while the endpoint listing is held, unreachable until in-sync', async () => {
+      const host = await namespaces.create('mg-enode');
+      podC = await namespaces.create('mg-ec');
+      podD = await namespaces.create('mg-ed');
+      await wirePod(podC, 'mgec', ipC, host);
+      await wirePod(podD, 'mged', ipD, host);
+      await run(host, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+      // The host routes the CNI plugin adds (felix's routes wait for the held listing too).
+      await host.ip('route', 'add', `${ipC}/32`, 'dev', 'mgec', 'scope', 'link');
+      await host.ip('route', 'add', `${ipD}/32`, 'dev', 'mged', 'scope', 'link');
+      // FORWARD ACCEPT here (a fresh namespace's default, said explicitly): before felix hooks in,
+      // c reaches d, so an early chain that took effect would show as a changed verdict.
+      await run(host, ['iptables', '-P', 'FORWARD', 'ACCEPT']);
+      expect(await ping(podC, ipD)).toBe(true);
+
+      const held = holdingEndpointSync(store as EtcdDatastore);
+      const early = await startFelix(host, held.datastore);
+      try {
+        await waitFor('an early apply', () => (early.policyStats()?.earlyApplies ?? 0) > 0, 20_000);
+        expect(early.policyInSync).toBe(false);
+        const saved = await expectOnlyUnreferenced(host);
+        // The policy's chain matches the set of friends, which already holds the remote friend.
+        expect(saved).toContain(selectorSet('friend'));
+        expect(await run(host, ['ipset', 'list', selectorSet('friend')])).toContain(ipFriend);
+        // d's endpoint chain is there and would cut c off (only friends may reach d), but nothing
+        // reaches it: the verdict is what it was before felix.
+        const isolateChain = policyChainName('ingress', 'np.early.knp.default.isolate-server');
+        expect(saved.split('\n').filter((line) => line.startsWith('-A mg-tw-mged '))).toEqual(
+          expect.arrayContaining([expect.stringContaining(`-j ${isolateChain}`)]),
+        );
+        expect(await ping(podC, ipD)).toBe(true);
+
+        held.release();
+        await awaitVerdict('c to be cut off from d once in sync', async () => !(await ping(podC, ipD)), {
+          ns: host,
+          warnings,
+        });
+        // from-ghost isolates c too, and d is no friend of c.
+        expect(await ping(podD, ipC)).toBe(false);
+        const inSync = await run(host, ['iptables-save', '-t', 'filter']);
+        expect(jumpsIntoOurs(inSync).length).toBeGreaterThan(0);
+        expect(jumpsToEndpointChains(inSync)).toEqual(
+          expect.arrayContaining([expect.stringContaining('-g mg-tw-mged')]),
+        );
+        expect(early.policyStats()).toMatchObject({ failures: 0 });
+      } finally {
+        await early.stop();
+      }
+    }, 120_000);
+
+    test('a start that never got in sync leaves unreachable state; the next start deletes what it no longer wants', async () => {
+      const host = await namespaces.create('mg-enode2');
+      // A local pod deleted between the starts (its interface need not exist for its chains).
+      const gone = pod('gone', 'mgeg', `10.${octet}.1.3`, 'client', 'early', EARLY_NODE);
+      await put(gone);
+      const held = holdingEndpointSync(store as EtcdDatastore);
+      const stopped = await startFelix(host, held.datastore);
+      try {
+        await waitFor('an early apply', () => (stopped.policyStats()?.earlyApplies ?? 0) > 0, 20_000);
+        expect(chainsOf(await expectOnlyUnreferenced(host))).toEqual(
+          expect.arrayContaining([ghostChain, 'mg-tw-mgeg', 'mg-fw-mgeg']),
+        );
+        await run(host, ['ipset', 'list', selectorSet('ghost')]);
+      } finally {
+        await stopped.stop(); // never in sync
+      }
+      // What remains is unreachable; the ghost policy goes before the next start.
+      await expectOnlyUnreferenced(host);
+      await store?.delete(ghost.key);
+      await store?.delete(gone.key);
+
+      // Our chains are in the kernel now: no early programming, everything at in-sync.
+      const next = await startFelix(host, store as EtcdDatastore);
+      try {
+        await waitFor('the first apply', () => (next.policyStats()?.applies ?? 0) > 0, 20_000);
+        expect(next.policyStats()?.earlyApplies).toBe(0);
+        const saved = await run(host, ['iptables-save', '-t', 'filter']);
+        expect(chainsOf(saved)).not.toContain(ghostChain);
+        expect(chainsOf(saved).filter((name) => name.endsWith('-mgeg'))).toEqual([]);
+        expect(chainsOf(saved)).toEqual(expect.arrayContaining(['mg-tw-mgec', 'mg-tw-mged']));
+        expect(chainsOf(saved)).toContain(policyChainName('ingress', 'np.early.knp.default.isolate-server'));
+        expect(jumpsIntoOurs(saved).length).toBeGreaterThan(0);
+        expect(await run(host, ['ipset', 'list', '-n'])).not.toContain(selectorSet('ghost'));
+      } finally {
+        await next.stop();
+        await put(ghost);
+      }
+    }, 120_000);
+  });
 });

@@ -17,6 +17,7 @@ import type {
   IpSets,
   IptablesTable,
   Rule,
+  TableApplyOptions,
   TableApplyResult,
   TableName,
 } from '@margay/dataplane';
@@ -134,6 +135,10 @@ export class FakeTable implements IptablesTable {
   /** Names passed to updateChains / removeChains, per apply (the last entry is being gathered). */
   readonly updated: string[][] = [[]];
   readonly removed: string[][] = [[]];
+  /** Per apply: was it additive (only our missing or changed chains: no hooks, no deletions)? */
+  readonly additive: boolean[] = [];
+  /** Hooks as of each apply. */
+  readonly hooksAtApply: string[][] = [];
   applies = 0;
   failNext: Error | undefined;
 
@@ -158,11 +163,13 @@ export class FakeTable implements IptablesTable {
     else this.hooks.set(kernelChain, rules);
   }
 
-  async apply(): Promise<TableApplyResult> {
+  async apply(options: TableApplyOptions = {}): Promise<TableApplyResult> {
     const failure = this.failNext;
     this.failNext = undefined;
     if (failure !== undefined) throw failure;
     this.applies++;
+    this.additive.push(options.additive === true);
+    this.hooksAtApply.push([...this.hooks.keys()]);
     const chainsWritten = (this.updated.at(-1)?.length ?? 0) + (this.removed.at(-1)?.length ?? 0);
     this.updated.push([]);
     this.removed.push([]);

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { IpSetSpec, IpSetType } from '@margay/dataplane';
 import type { IpSetRef } from '../model';
+import { TextMemo } from './memo';
 
 const KIND_LETTER: Record<IpSetRef['kind'], string> = { selector: 's', nets: 'n', 'named-port': 'p' };
 const KIND_TYPE: Record<IpSetRef['kind'], IpSetType> = {
@@ -29,7 +30,13 @@ export function ipSetKey(ref: IpSetRef): string {
   }
 }
 
+/** Specs by ipSetKey: the key holds the kind, and the spec is a function of the key alone. */
+const specs = new TextMemo<IpSetSpec>();
+
 export function ipSetSpecFor(ref: IpSetRef): IpSetSpec {
-  const hash = createHash('sha256').update(ipSetKey(ref)).digest('base64url').slice(0, HASH_LENGTH);
-  return { name: `mg4-${KIND_LETTER[ref.kind]}-${hash}`, type: KIND_TYPE[ref.kind] };
+  const key = ipSetKey(ref);
+  return specs.get(key, () => {
+    const hash = createHash('sha256').update(key).digest('base64url').slice(0, HASH_LENGTH);
+    return { name: `mg4-${KIND_LETTER[ref.kind]}-${hash}`, type: KIND_TYPE[ref.kind] };
+  });
 }

@@ -6,12 +6,20 @@
 
 import { createHash } from 'node:crypto';
 import type { Direction } from './errors';
+import { TextMemo } from './memo';
 
 export const MAX_CHAIN_NAME_LENGTH = 28;
 const HASH_LENGTH = 10;
 const VERBATIM = /^[A-Za-z0-9./-]+$/;
 
+/** Names by their inputs (as JSON, so that no two inputs share a key). */
+const names = new TextMemo<string>();
+
 export function lengthLimitedName(prefix: string, id: string, max = MAX_CHAIN_NAME_LENGTH): string {
+  return names.get(JSON.stringify([prefix, id, max]), () => computeName(prefix, id, max));
+}
+
+function computeName(prefix: string, id: string, max: number): string {
   const readable = id.replaceAll('/', ':');
   if (VERBATIM.test(id) && prefix.length + id.length <= max) return prefix + readable;
   const hash = createHash('sha256').update(id).digest('hex').slice(0, HASH_LENGTH);

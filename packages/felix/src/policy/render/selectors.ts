@@ -15,6 +15,7 @@
 // - `<scope> && all()` is written as `<scope>`, so equivalent rules share one set.
 
 import { parseSelector, type Selector, selectorToString } from '@margay/api';
+import { TextMemo } from './memo';
 
 export const NAMESPACE_LABEL = 'projectcalico.org/namespace';
 export const NAMESPACE_LABEL_PREFIX = 'pcns.';
@@ -32,8 +33,21 @@ export interface FoldedSelectors {
   readonly notSelector?: string;
 }
 
+/** Folded selectors by their inputs (as JSON, so that no two inputs share a key). */
+const foldedSelectors = new TextMemo<FoldedSelectors>();
+
 export function foldSelectors(entity: EntitySelectors, namespace: string | undefined): FoldedSelectors {
   const { selector, notSelector, namespaceSelector } = entity;
+  const key = JSON.stringify([namespace, selector, notSelector, namespaceSelector]);
+  return foldedSelectors.get(key, () => fold(selector, notSelector, namespaceSelector, namespace));
+}
+
+function fold(
+  selector: string | undefined,
+  notSelector: string | undefined,
+  namespaceSelector: string | undefined,
+  namespace: string | undefined,
+): FoldedSelectors {
   let scope: Selector | undefined;
   if (namespaceSelector !== undefined) scope = namespaceLabelsSelector(parseSelector(namespaceSelector));
   else if (namespace !== undefined) scope = { type: 'equals', label: NAMESPACE_LABEL, value: namespace };

@@ -19,13 +19,34 @@ describe('renderStatic', () => {
       },
       {
         kernelChain: 'INPUT',
-        rules: ['-i mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-j mg-INPUT'],
+        rules: ['-i mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-i mg+ -j mg-INPUT'],
       },
-      { kernelChain: 'OUTPUT', rules: ['-j mg-OUTPUT'] },
+      { kernelChain: 'OUTPUT', rules: ['-o mg+ -j mg-OUTPUT'] },
     ]);
     expect(nat.hooks).toEqual([
       { kernelChain: 'POSTROUTING', rules: [{ match: '', action: '-j mg-nat-outgoing' }] },
     ]);
+  });
+
+  test('hooks cost little per packet: no comment on the hook rules, no nat hook without natOutgoing', () => {
+    const { filter, nat } = renderStatic({ ...config, natOutgoingPools: ['fd00::/64'] });
+    // A comment is an xt match run per packet with iptables-nft; the hash comment is enough.
+    expect(filter.hooks.flatMap((hook) => hook.rules).filter((rule) => rule.comment !== undefined)).toEqual(
+      [],
+    );
+    // An IPv6 natOutgoing pool does not need this IPv4 nat hook; the chain stays, unhooked.
+    expect(nat.hooks).toEqual([]);
+    expect(nat.chains.map((chain) => chain.name)).toEqual(['mg-nat-outgoing']);
+  });
+
+  test('with host endpoints, INPUT and OUTPUT jump for all traffic, not only workload traffic', () => {
+    const { hooks } = renderStatic({ ...config, hostEndpoints: [{ interfaceName: 'eth1' }] }).filter;
+    const rulesOf = (chain: string) => hooks.find((hook) => hook.kernelChain === chain)!.rules.map(ruleText);
+    expect(rulesOf('INPUT')).toEqual([
+      '-i mg+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+      '-j mg-INPUT',
+    ]);
+    expect(rulesOf('OUTPUT')).toEqual(['-j mg-OUTPUT']);
   });
 
   test('mg-FORWARD: INVALID dropped, both dispatches, then an explicit ACCEPT of what policy accepted', () => {

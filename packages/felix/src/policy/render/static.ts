@@ -6,19 +6,24 @@
 //     the hook itself, then → mg-FORWARD: INVALID dropped, then egress policy (from-wl dispatch)
 //     and ingress policy (to-wl dispatch); what policy accepted is ACCEPTed here, so a host whose
 //     FORWARD policy is DROP (Docker sets that) still forwards it. Other traffic is left alone.
-//   INPUT: established flows from workloads accepted in the hook, then → mg-INPUT: INVALID
-//     dropped, the workload's egress policy and the endpoint-to-host action; then, with host
-//     endpoints, their dispatch (mg-from-host-endpoint) and an ACCEPT of what their policy accepted.
-//
-// Why the established accept sits in the kernel chain: it is the only rule almost every packet
-// needs, and each rule or jump before it costs every packet (measured with iptables-nft, see
-// docs/benchmarks.md "Datapath"): a jump plus an INVALID check first cost ~1.3 µs per round trip
-// over two nodes; accepting in the hook is within ~0.2 µs of a bare conntrack rule. INVALID and
-// ESTABLISHED,RELATED are disjoint states, so the order does not change any verdict.
-//   OUTPUT → mg-OUTPUT: the host may always reach its own workloads (Kubernetes allows ingress
-//     from the pod's node whatever the policy); then, with host endpoints, mg-to-host-endpoint.
+//   INPUT: established flows from workloads accepted in the hook, then → mg-INPUT (workload
+//     traffic only, unless there are host endpoints): INVALID dropped, the workload's egress policy
+//     and the endpoint-to-host action; then, with host endpoints, their dispatch
+//     (mg-from-host-endpoint) and an ACCEPT of what their policy accepted.
+//   OUTPUT → mg-OUTPUT (traffic to workloads only, unless there are host endpoints): the host may
+//     always reach its own workloads (Kubernetes allows ingress from the pod's node whatever the
+//     policy); then, with host endpoints, mg-to-host-endpoint.
 // nat:
-//   POSTROUTING → mg-nat-outgoing: MASQUERADE from natOutgoing pools to outside all pools.
+//   POSTROUTING → mg-nat-outgoing: MASQUERADE from natOutgoing pools to outside all pools; hooked
+//     only while some IPv4 pool has natOutgoing.
+//
+// Per-packet cost (measured back to back with iptables-nft 1.8.9, docs/benchmarks.md
+// "Datapath"): almost every packet needs only the established accept, so it sits in the kernel
+// chain, and the hook rules carry nothing else a packet must run. Interface, protocol and mark
+// matches are native nft expressions; `-m conntrack` and every `-m comment` (also the hash comment
+// each rule of ours carries) are xt compat matches, run for every packet that reaches them. A nat
+// base chain, even empty, makes the kernel run NAT on every packet. INVALID and
+// ESTABLISHED,RELATED are disjoint states, so accepting established flows first changes no verdict.
 //
 // The failsafe chains live here; the host endpoint chains and their dispatch come from
 // host-endpoint.ts (they follow the policy model), and jump to the failsafe chains first.
@@ -86,11 +91,20 @@ export function renderStatic(config: StaticConfig): RenderedStatic {
     action: '-j DROP',
     comment: 'invalid',
   });
+  // No descriptive comment on the rules almost every packet meets: with iptables-nft 1.8 each
+  // `-m comment` is an xt compat match run per packet (~70 ns each here), unlike `-i`, `-p` or a mark.
   const established = (flag: '-i' | '-o'): Rule => ({
     match: `${flag} ${wl} -m conntrack --ctstate RELATED,ESTABLISHED`,
     action: '-j ACCEPT',
-    comment: 'established flows of workloads',
   });
+  // Without host endpoints, every rule of mg-INPUT / mg-OUTPUT is about workload interfaces, so
+  // only their traffic needs the jump; host traffic (and VXLAN's underlay packets) is left alone
+  // after a native interface check. Host endpoints need all traffic, so then the jump is for all.
+  const hookJump = (flag: '-i' | '-o', chain: string): Rule => ({
+    match: hostEndpoints.length > 0 ? '' : `${flag} ${wl}`,
+    action: `-j ${chain}`,
+  });
+  const natOutgoingNeeded = ipv4Cidrs('natOutgoingPools', config.natOutgoingPools).length > 0;
 
   const forward: Chain = {
     name: CHAIN.forward,
@@ -168,13 +182,17 @@ export function renderStatic(config: StaticConfig): RenderedStatic {
           kernelChain: 'FORWARD',
           rules: [established('-i'), established('-o'), { match: '', action: `-j ${CHAIN.forward}` }],
         },
-        { kernelChain: 'INPUT', rules: [established('-i'), { match: '', action: `-j ${CHAIN.input}` }] },
-        { kernelChain: 'OUTPUT', rules: [{ match: '', action: `-j ${CHAIN.output}` }] },
+        { kernelChain: 'INPUT', rules: [established('-i'), hookJump('-i', CHAIN.input)] },
+        { kernelChain: 'OUTPUT', rules: [hookJump('-o', CHAIN.output)] },
       ],
     },
     nat: {
       chains: [natOutgoing],
-      hooks: [{ kernelChain: 'POSTROUTING', rules: [{ match: '', action: `-j ${CHAIN.natOutgoing}` }] }],
+      // A nat base chain makes the kernel run NAT's hooks on every packet of every flow (~0.3 µs
+      // per pod round trip over two nodes, measured): hooked only when a pool has natOutgoing.
+      hooks: natOutgoingNeeded
+        ? [{ kernelChain: 'POSTROUTING', rules: [{ match: '', action: `-j ${CHAIN.natOutgoing}` }] }]
+        : [],
     },
     ipSets: [
       { spec: ALL_POOLS_SET, members: ipv4Cidrs('pools', config.pools) },
