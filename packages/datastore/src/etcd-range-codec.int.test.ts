@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { EtcdServer, requireCommand } from '@margay/testkit';
 import { Etcd3, Range } from 'etcd3';
-import { EtcdDatastore } from './etcd';
+import { EtcdDatastore, toKeyValue } from './etcd';
 import type { KeyValue } from './types';
 
 let server: EtcdServer;
@@ -24,18 +24,11 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** The listing as the etcd3 client decodes it, converted as the store used to. */
+/** The listing as the etcd3 client decodes it, converted as the store converts gets and watch events. */
 async function listByEtcd3(prefix: string, revision: number): Promise<KeyValue[]> {
   const range = Range.prefix(prefix);
   const response = await client.kv.range({ key: range.start, range_end: range.end, revision });
-  return response.kvs.map((kv) => ({
-    key: kv.key.toString(),
-    value: kv.value.toString(),
-    createRevision: Number(kv.create_revision),
-    modRevision: Number(kv.mod_revision),
-    version: Number(kv.version),
-    ...(kv.lease !== '0' && { lease: kv.lease }),
-  }));
+  return response.kvs.map(toKeyValue);
 }
 
 test('a listing over several pages equals what etcd3 decodes, field for field', async () => {

@@ -313,7 +313,8 @@ function etcdWatchBackend(
   };
 }
 
-function toKeyValue(kv: IKeyValue): KeyValue {
+/** etcd3's KeyValue (int64s as strings) as ours; gets and watch events take this path. */
+export function toKeyValue(kv: IKeyValue): KeyValue {
   return {
     key: kv.key.toString(),
     value: kv.value.toString(),
