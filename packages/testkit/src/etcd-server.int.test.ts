@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EtcdServer } from './etcd-server';
 
 function etcdctl(endpoint: string, ...args: string[]): string {
@@ -21,4 +24,23 @@ test('starts a real etcd, keeps data across restart, and cleans up on stop', asy
   }
   expect(existsSync(etcd.dataDir)).toBe(false);
   expect(() => process.kill(etcd.processId, 0)).toThrow();
+});
+
+test('a start that fails leaves no data dir behind and names the cause', async () => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const busyPort = (holder.address() as AddressInfo).port;
+  try {
+    await expect(EtcdServer.start({ clientPort: busyPort })).rejects.toThrow(/address already in use/);
+  } finally {
+    holder.close();
+  }
+  // Other tests may start etcds meanwhile: look for a data dir whose log names this port.
+  const leftBehind = readdirSync(tmpdir())
+    .filter((name) => name.startsWith('margay-etcd-'))
+    .filter((name) => {
+      const log = join(tmpdir(), name, 'etcd.log');
+      return existsSync(log) && readFileSync(log, 'utf8').includes(`127.0.0.1:${busyPort}`);
+    });
+  expect(leftBehind).toEqual([]);
 });

@@ -67,7 +67,26 @@ export class EtcdServer {
     private readonly startTimeoutMs: number,
   ) {}
 
+  /**
+   * Starts etcd and waits until it serves. A start that fails leaves nothing behind (its error
+   * carries the log's tail); one that lost a race for a free port is retried on fresh ports.
+   */
   static async start(options: EtcdServerOptions = {}): Promise<EtcdServer> {
+    for (let attempt = 1; ; attempt++) {
+      const server = await EtcdServer.prepare(options);
+      try {
+        await server.launch();
+        return server;
+      } catch (error) {
+        await server.stop();
+        const portRace =
+          options.clientPort === undefined && /address already in use/.test((error as Error).message);
+        if (!portRace || attempt === 3) throw error;
+      }
+    }
+  }
+
+  private static async prepare(options: EtcdServerOptions): Promise<EtcdServer> {
     const hosts = options.hosts ?? ['127.0.0.1'];
     const peerHost = hosts[0]!;
     const clientPort = options.clientPort ?? (await freePort(peerHost));
@@ -110,7 +129,7 @@ export class EtcdServer {
         '--client-cert-auth',
       );
     }
-    const server = new EtcdServer(
+    return new EtcdServer(
       args,
       clientUrls,
       baseDir,
@@ -119,8 +138,6 @@ export class EtcdServer {
       options.detached ?? false,
       options.startTimeoutMs ?? 20_000,
     );
-    await server.launch();
-    return server;
   }
 
   /** Stop a server started by another process, from its saved info. */
@@ -164,13 +181,13 @@ export class EtcdServer {
       if (output.includes('ready to serve client requests') || output.includes('serving client traffic'))
         return;
       if (exited || !isAlive(this.pid)) {
-        throw new Error(
-          `etcd exited during start-up; its log (${this.logFile}) ends with:\n${output.slice(-2000)}`,
-        );
+        throw new Error(`etcd exited during start-up; its log ends with:\n${output.slice(-2000)}`);
       }
       if (Date.now() > deadline) {
         await terminate(this.pid);
-        throw new Error(`etcd was not ready within ${this.startTimeoutMs} ms; log: ${this.logFile}`);
+        throw new Error(
+          `etcd was not ready within ${this.startTimeoutMs} ms; its log ends with:\n${output.slice(-2000)}`,
+        );
       }
       await sleep(50);
     }
