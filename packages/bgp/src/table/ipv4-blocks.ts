@@ -22,6 +22,18 @@ export const ABSENT = -0x80000000;
 // 105-121 bytes (4 per block: 19 and 71-74; see docs/benchmarks.md, round 4).
 const BLOCK_BITS = 3;
 const BLOCK = 1 << BLOCK_BITS;
+
+// A prefix's block holds its BLOCK neighbours of the same length: the prefix's address with the
+// BLOCK_BITS bits above the length cleared is the block's base, those bits its index. Shifts
+// count mod 32, so a /0 is alone in its block.
+function indexInBlock(address: number, length: number): number {
+  return length === 0 ? 0 : (address >>> (32 - length)) & (BLOCK - 1);
+}
+
+function blockBase(address: number, length: number): number {
+  return length === 0 ? address : address & ~((BLOCK - 1) << (32 - length));
+}
+
 /** Slots per column chunk (256 KB of int32); chunk 0 starts smaller and grows up to this. */
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
@@ -132,11 +144,8 @@ export class Ipv4Keys {
 
   /** slotOf for the prefix of `address` (as int32: `address | 0`) and `length`. */
   slotOfPrefix(address: number, length: number): number {
-    const shift = 32 - length;
-    // Shifts count mod 32: a /0 is alone in its block.
-    const index = length === 0 ? 0 : (address >>> shift) & (BLOCK - 1);
-    const base = length === 0 ? address : address & ~((BLOCK - 1) << shift);
-    const block = this.findBlock(base, length);
+    const index = indexInBlock(address, length);
+    const block = this.findBlock(blockBase(address, length), length);
     if (block < 0 || (this.blockPresent[block]! & (1 << index)) === 0) return -1;
     return block * BLOCK + index;
   }
@@ -153,9 +162,8 @@ export class Ipv4Keys {
 
   /** slotFor for the prefix of `address` (as int32: `address | 0`) and `length`. */
   slotForPrefix(address: number, length: number): number {
-    const shift = 32 - length;
-    const index = length === 0 ? 0 : (address >>> shift) & (BLOCK - 1);
-    const base = length === 0 ? address : address & ~((BLOCK - 1) << shift);
+    const index = indexInBlock(address, length);
+    const base = blockBase(address, length);
     let block = this.findBlock(base, length);
     if (block < 0) block = this.addBlock(base, length);
     const bit = 1 << index;
