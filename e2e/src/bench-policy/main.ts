@@ -1,20 +1,22 @@
-// Policy benchmark (issue #6): felix with policy, in-process, programming a network namespace's
-// real iptables and ipsets from a real etcd holding 200 local and 10,000 remote pods and 1,000
-// Kubernetes NetworkPolicies (--quick: a tenth). It prints:
-//   - start → fully programmed (felix started → first apply finished), with the kernel's counts;
+// Policy benchmark (issue #6): felix with policy, in a process of its own as in margay-node,
+// programming a network namespace's real iptables and ipsets from a real etcd holding 200 local
+// and 10,000 remote pods and 1,000 Kubernetes NetworkPolicies (--quick: a tenth). It prints:
+//   - start → fully programmed (felix started → first full apply finished), for several starts,
+//     each a fresh felix process (a cold JIT) on a fresh namespace, with the CPU each took;
 //   - per etcd write (a policy change, a pod label change, a new remote pod), the time from the
 //     write to the end of the apply that carried it (checked in the kernel afterwards), p50/p99,
 //     and the bytes that apply wrote;
-//   - the floor: the final ruleset (ipset save + iptables-save) restored into a fresh namespace.
+//   - the floor: the final ruleset (ipset save + iptables-save) restored into fresh namespaces.
 // Needs root, etcd, iptables and ipset. Run `pnpm -s build` first; e2e/bench/policy runs it.
 import { spawnSync } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { NetworkNamespace } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
-import { Felix } from '@margay/felix';
 import { EtcdServer, requireCommand, requireRoot } from '@margay/testkit';
-import { ApplyRecorder, type EarlyApply, STEPS, type Step } from './recorder';
+import { processCpuMs } from './cpu';
+import { FelixChild, is } from './felix-child';
+import { type AppliedReport, monotonicMs, type ProgrammedReport } from './protocol';
+import { STEPS, type Step } from './recorder';
 import {
   BENCH_NODE,
   CHANGE_KINDS,
@@ -29,13 +31,19 @@ import {
   type StoredDocument,
 } from './workload';
 
-const USAGE = `Usage: e2e/bench/policy [--quick] [--no-early]
+const USAGE = `Usage: e2e/bench/policy [--quick] [--no-early] [--starts N] [--changes N] [--node-flags=FLAGS]
 
-  --quick     a tenth of the scale (20 local, 1,000 remote pods, 100 policies, 30 changes)
-  --no-early  felix writes nothing before in-sync (no early programming), for comparison
+  --quick             a tenth of the scale (20 local, 1,000 remote pods, 100 policies, 30 changes)
+  --no-early          felix writes nothing before in-sync (no early programming), for comparison
+  --starts N          felix starts to measure, each a fresh process on a fresh namespace (default 3);
+                      the changes run on the last one, the floor is restored N times
+  --changes N         etcd writes to time after the starts (default 200, --quick 30; 0: starts only)
+  --node-flags=FLAGS  node/V8 flags for the felix process, e.g. --node-flags="--max-semi-space-size=16"
+                      (default: none, as bin/margay-node)
   -h, --help
 `;
 const WRITE_CONCURRENCY = 64;
+const READY_TIMEOUT_MS = 30_000;
 const START_TIMEOUT_MS = 600_000;
 const CHANGE_TIMEOUT_MS = 30_000;
 
@@ -48,18 +56,47 @@ interface ChangeResult {
   readonly steps: Readonly<Record<Step, number>>;
 }
 
-async function main(): Promise<void> {
+interface Options {
+  readonly scale: Scale;
+  readonly early: boolean;
+  readonly starts: number;
+  readonly nodeFlags: readonly string[];
+}
+
+function options(): Options | undefined {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean' },
       'no-early': { type: 'boolean' },
+      starts: { type: 'string' },
+      changes: { type: 'string' },
+      'node-flags': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(USAGE);
-    return;
+    return undefined;
   }
+  const starts = Number(values.starts ?? 3);
+  if (!Number.isInteger(starts) || starts < 1)
+    throw new Error(`--starts ${values.starts}: give a whole number ≥ 1`);
+  const scale = values.quick ? QUICK_SCALE : FULL_SCALE;
+  const changes = Number(values.changes ?? scale.changes);
+  if (!Number.isInteger(changes) || changes < 0)
+    throw new Error(`--changes ${values.changes}: give a whole number ≥ 0`);
+  return {
+    scale: { ...scale, changes },
+    early: values['no-early'] !== true,
+    starts,
+    nodeFlags: (values['node-flags'] ?? '').split(/\s+/).filter((flag) => flag !== ''),
+  };
+}
+
+async function main(): Promise<void> {
+  const chosen = options();
+  if (chosen === undefined) return;
+  const { scale, starts } = chosen;
   requireRoot('the policy benchmark');
   for (const [command, pkg] of [
     ['etcd', 'etcd-server'],
@@ -68,27 +105,34 @@ async function main(): Promise<void> {
   ] as const) {
     requireCommand(command, pkg);
   }
-  const scale = values.quick ? QUICK_SCALE : FULL_SCALE;
   console.log(
     `policy benchmark: ${scale.localEndpoints} local pods, ${scale.remoteEndpoints} remote pods, ` +
-      `${scale.policies} policies, ${scale.changes} changes`,
+      `${scale.policies} policies, ${scale.changes} changes; ${starts} starts` +
+      (chosen.nodeFlags.length > 0 ? `; felix node flags: ${chosen.nodeFlags.join(' ')}` : ''),
   );
 
   const etcd = await EtcdServer.start();
-  const netns = await NetworkNamespace.create('mgbench-pol');
-  const floorNetns = await NetworkNamespace.create('mgbench-floor');
   const store = new EtcdDatastore({ endpoints: etcd.endpoints });
-  let felix: Felix | undefined;
+  const namespaces = new Set<NetworkNamespace>();
+  let felix: FelixChild | undefined;
+  const createNamespace = async (label: string) => {
+    const netns = await NetworkNamespace.create(label);
+    namespaces.add(netns);
+    return netns;
+  };
+  const deleteNamespace = async (netns: NetworkNamespace) => {
+    namespaces.delete(netns);
+    await netns.delete().catch((error: Error) => console.error(`cleaning up: ${error.message}`));
+  };
   let cleaning: Promise<void> | undefined;
   const cleanUp = () =>
     (cleaning ??= (async () => {
       await felix?.stop();
       await store.close();
-      await netns.delete().catch(() => undefined);
-      await floorNetns.delete().catch(() => undefined);
+      for (const netns of [...namespaces]) await deleteNamespace(netns);
       await etcd.stop();
     })());
-  // Ctrl-C leaves no namespace or etcd behind either.
+  // Ctrl-C leaves no process, namespace or etcd behind either.
   const interrupted = (signal: NodeJS.Signals) => {
     console.error(`${signal}: cleaning up`);
     void cleanUp().finally(() => process.exit(130));
@@ -96,62 +140,77 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    const written = performance.now();
+    const written = monotonicMs();
     await writeAll(store, initialDocuments(scale));
-    console.log(`stored ${countLabel(scale)} in etcd in ${ms(performance.now() - written)}`);
+    console.log(`stored ${countLabel(scale)} in etcd in ${ms(monotonicMs() - written)}`);
 
-    const recorder = new ApplyRecorder();
-    felix = new Felix({
-      datastore: store,
-      nodeName: BENCH_NODE,
-      runner: netns.runner,
-      policy: {
-        dataplane: (runner) => recorder.dataplane(runner),
-        earlyProgramming: values['no-early'] !== true,
-      },
-      // Failed applies are retried; saying so is what tells a slow start from a broken one.
-      log: { info: () => {}, warn: (message) => console.error(`felix: ${message.slice(0, 2000)}`) },
-    });
-    const firstApply = recorder.next(() => true);
-    const started = performance.now();
-    await felix.start();
-    const first = await withTimeout(firstApply, START_TIMEOUT_MS, 'the first policy apply');
-    const startMs = first.finishedAt - started;
-    const stats = felix.policyStats();
-    const kernel = kernelCounts(netns.name);
-    console.log(
-      `start → fully programmed: ${ms(startMs)} (${stats?.localEndpoints} local endpoints, ` +
-        `${stats?.activePolicies} policies in use, ${kernel.rules} filter+nat rules, ${kernel.sets} ipsets, ` +
-        `${kernel.members} set members; ${kb(first.bytesWritten)} written)`,
-    );
-    console.log(
-      `  of which: started → first apply begins (list, decode, calc, render) ${ms(first.startedAt - started)}; ` +
-        STEPS.map((step) => `${step} ${ms(first.steps[step])}`).join(', '),
-    );
-    printEarly(recorder.early, started);
-    if (stats?.localEndpoints !== scale.localEndpoints) {
-      throw new Error(`felix saw ${stats?.localEndpoints} local endpoints, expected ${scale.localEndpoints}`);
+    const startTimes: number[] = [];
+    let netns: NetworkNamespace | undefined;
+    for (let n = 1; n <= starts; n++) {
+      if (felix !== undefined && netns !== undefined) {
+        await felix.stop();
+        await deleteNamespace(netns);
+      }
+      netns = await createNamespace('mgbench-pol');
+      felix = new FelixChild(
+        {
+          etcdEndpoints: etcd.endpoints,
+          netns: netns.name,
+          nodeName: BENCH_NODE,
+          earlyProgramming: chosen.early,
+        },
+        chosen.nodeFlags,
+      );
+      await felix.take(is('ready'), READY_TIMEOUT_MS, 'the felix process to load');
+      const etcdCpuBefore = processCpuMs(etcd.processId);
+      felix.send({ type: 'start' });
+      const programmed = await felix.take(is('programmed'), START_TIMEOUT_MS, 'the first policy apply');
+      const etcdCpuMs = processCpuMs(etcd.processId) - etcdCpuBefore;
+      startTimes.push(programmed.startMs);
+      if (programmed.localEndpoints !== scale.localEndpoints) {
+        throw new Error(
+          `felix saw ${programmed.localEndpoints} local endpoints, expected ${scale.localEndpoints}`,
+        );
+      }
+      printStart(n, programmed, etcdCpuMs, n === 1 ? kernelCounts(netns.name) : undefined);
     }
+    if (felix === undefined || netns === undefined) throw new Error('no felix start was measured');
 
     const results: ChangeResult[] = [];
     for (let n = 0; n < scale.changes; n++)
-      results.push(await measureChange(store, recorder, netns.name, change(n, scale)));
-    printChanges(results);
+      results.push(await measureChange(store, felix, netns.name, change(n, scale), n));
+    if (results.length > 0) printChanges(results);
 
-    const floor = restoreFloor(netns.name, floorNetns.name);
+    const floors: Floor[] = [];
+    for (let n = 0; n < starts; n++) {
+      const floorNetns = await createNamespace('mgbench-floor');
+      floors.push(restoreFloor(netns.name, floorNetns.name));
+      await deleteNamespace(floorNetns);
+    }
+    const floorTimes = floors.map((floor) => floor.ipsetMs + floor.iptablesMs);
+    const floor = floors[0]!;
     console.log(
-      `floor: the final ruleset restored into a fresh namespace: ipset restore ${ms(floor.ipsetMs)} ` +
-        `(${kb(floor.ipsetBytes)}), iptables-restore ${ms(floor.iptablesMs)} (${kb(floor.iptablesBytes)}); ` +
-        `together ${ms(floor.ipsetMs + floor.iptablesMs)}`,
+      `floor: the final ruleset restored into a fresh namespace, ${starts}×: ipset restore ` +
+        `${spread(floors.map((f) => f.ipsetMs))} ms (${kb(floor.ipsetBytes)}), iptables-restore ` +
+        `${spread(floors.map((f) => f.iptablesMs))} ms (${kb(floor.iptablesBytes)}); together ${spread(floorTimes)} ms`,
     );
-    const ratio = startMs / (floor.ipsetMs + floor.iptablesMs);
-    const p99 = quantile(
-      results.map((r) => r.latencyMs),
-      0.99,
-    );
+    const startMs = quantile(startTimes, 0.5);
+    const floorMs = quantile(floorTimes, 0.5);
+    const ratio = startMs / floorMs;
+    const p99 =
+      results.length === 0
+        ? undefined
+        : quantile(
+            results.map((r) => r.latencyMs),
+            0.99,
+          );
     console.log(
-      `targets: p99 per change ${ms(p99)} (target < 100 ms: ${p99 < 100 ? 'met' : 'MISSED'}); ` +
-        `start ${ratio.toFixed(2)}× the restore floor (target ≤ 2×: ${ratio <= 2 ? 'met' : 'MISSED'})`,
+      'targets: ' +
+        (p99 === undefined
+          ? ''
+          : `p99 per change ${ms(p99)} (target < 100 ms: ${p99 < 100 ? 'met' : 'MISSED'}); `) +
+        `start ${ratio.toFixed(2)}× the restore floor, medians ${ms(startMs)} ÷ ${ms(floorMs)} ` +
+        `(target ≤ 2×: ${ratio <= 2 ? 'met' : 'MISSED'})`,
     );
   } finally {
     await cleanUp();
@@ -175,26 +234,36 @@ async function writeAll(store: EtcdDatastore, docs: readonly StoredDocument[]): 
 /** One write; waits for the apply that carries it, then checks the kernel has it. */
 async function measureChange(
   store: EtcdDatastore,
-  recorder: ApplyRecorder,
+  felix: FelixChild,
   netns: string,
   wanted: Change,
+  id: number,
 ): Promise<ChangeResult> {
   const { port, member } = wanted;
-  const carries = (batch: Parameters<Parameters<ApplyRecorder['next']>[0]>[0]) =>
-    port !== undefined
-      ? batch.ruleTexts.some((text) => dportPattern(port).test(text))
-      : member !== undefined && batch.addedMembers.has(member);
-  const applied = recorder.next(carries);
-  const writtenAt = performance.now();
+  felix.send({
+    type: 'expect',
+    id,
+    ...(port !== undefined && { port }),
+    ...(member !== undefined && { member }),
+  });
+  await felix.take(
+    (m): m is Extract<typeof m, { type: 'expecting' }> => m.type === 'expecting' && m.id === id,
+    CHANGE_TIMEOUT_MS,
+    `felix to expect change ${id}`,
+  );
+  const writtenAt = monotonicMs();
   await store.put(wanted.document.key, wanted.document.value);
-  const batch = await withTimeout(applied, CHANGE_TIMEOUT_MS, `the apply of a ${wanted.kind} change`);
-  const latencyMs = batch.finishedAt - writtenAt;
+  const applied = await felix.take(
+    (m): m is AppliedReport => m.type === 'applied' && m.id === id,
+    CHANGE_TIMEOUT_MS,
+    `the apply of a ${wanted.kind} change`,
+  );
   // The kernel check, outside the timing: the apply said it wrote it; the kernel must agree.
   if (port !== undefined) {
     const saved = run(netns, ['iptables-save', '-t', 'filter']);
     if (!dportPattern(port).test(saved)) throw new Error(`port ${port} is not in the kernel's filter table`);
   } else if (member !== undefined) {
-    const set = batch.addedMembers.get(member)!;
+    const set = applied.set ?? '(none)';
     const test = spawnSync('ip', ['netns', 'exec', netns, 'ipset', 'test', set, member], {
       encoding: 'utf8',
     });
@@ -202,25 +271,48 @@ async function measureChange(
   }
   return {
     kind: wanted.kind,
-    latencyMs,
-    bytes: batch.bytesWritten,
-    toApplyMs: batch.startedAt - writtenAt,
-    steps: batch.steps,
+    latencyMs: applied.finishedAt - writtenAt,
+    bytes: applied.bytesWritten,
+    toApplyMs: applied.startedAt - writtenAt,
+    steps: applied.steps,
   };
 }
 
-/** The early applies before the first full one (felix on a fresh kernel), if there were any. */
-function printEarly(early: readonly EarlyApply[], started: number): void {
-  if (early.length === 0) {
-    console.log('  early applies: none');
-    return;
-  }
-  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+/** One start: its time, where it went, its early applies and the CPU it took. */
+function printStart(
+  n: number,
+  report: ProgrammedReport,
+  etcdCpuMs: number,
+  kernel: ReturnType<typeof kernelCounts> | undefined,
+): void {
   console.log(
-    `  early applies (sets, policy and endpoint chains, before in-sync): ${early.length}, from ` +
-      `${ms(early[0]!.startedAt - started)} to ${ms(early.at(-1)!.finishedAt - started)} after start; ` +
-      `filter restores ${early.map((e) => e.filterMs.toFixed(0)).join(' + ')} ms, ipset restores ` +
-      `${ms(sum(early.map((e) => e.ipsetMs)))}, ${kb(sum(early.map((e) => e.bytesWritten)))} written`,
+    `start ${n}: ${ms(report.startMs)} → fully programmed (${report.activePolicies} policies in use, ` +
+      `${kb(report.bytesWritten)} written by the full apply)`,
+  );
+  if (kernel !== undefined) {
+    console.log(
+      `  in the kernel: ${kernel.rules} filter+nat rules, ${kernel.sets} ipsets, ${kernel.members} set members`,
+    );
+  }
+  console.log(
+    `  started → full apply begins (list, decode, calc, render) ${ms(report.beforeApplyMs)}; ` +
+      STEPS.map((step) => `${step} ${ms(report.steps[step])}`).join(', '),
+  );
+  const { early } = report;
+  if (early.length === 0) console.log('  early applies: none');
+  else {
+    const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+    console.log(
+      `  early applies (sets, policy and endpoint chains, before in-sync): ${early.length}, from ` +
+        `${ms(early[0]!.startedMs)} to ${ms(early.at(-1)!.finishedMs)} after start; filter restores ` +
+        `${early.map((e) => e.filterMs.toFixed(0)).join(' + ')} ms, ipset restores ` +
+        `${ms(sum(early.map((e) => e.ipsetMs)))}, ${kb(sum(early.map((e) => e.bytesWritten)))} written`,
+    );
+  }
+  const { cpu } = report;
+  console.log(
+    `  CPU: felix main thread ${cpu.mainThread} ms, felix other threads (JIT, GC) ${cpu.otherThreads} ms, ` +
+      `the commands felix ran ${cpu.commands} ms, etcd ${etcdCpuMs} ms`,
   );
 }
 
@@ -262,9 +354,9 @@ function restoreFloor(source: string, target: string): Floor {
   const sets = run(source, ['ipset', 'save']);
   const tables = ['filter', 'nat'].map((table) => run(source, ['iptables-save', '-t', table])).join('');
   const time = (argv: string[], input: string) => {
-    const started = performance.now();
+    const started = monotonicMs();
     const result = spawnSync('ip', ['netns', 'exec', target, ...argv], { input, encoding: 'utf8' });
-    const elapsed = performance.now() - started;
+    const elapsed = monotonicMs() - started;
     if (result.status !== 0) throw new Error(`${argv.join(' ')} failed in ${target}: ${result.stderr}`);
     return elapsed;
   };
@@ -289,27 +381,13 @@ function run(netns: string, argv: string[]): string {
   return result.stdout;
 }
 
-async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)),
-          timeoutMs,
-        );
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const countLabel = (scale: Scale) =>
   `${scale.localEndpoints + scale.remoteEndpoints} pods and ${scale.policies} policies`;
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const fixed = (value: number) => value.toFixed(1).padStart(8);
+/** Median (min–max) of some milliseconds. */
+const spread = (values: readonly number[]) =>
+  `${quantile(values, 0.5).toFixed(1)} (${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)})`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 main().catch((error: Error) => {

@@ -2,8 +2,10 @@
 // each apply carried (rules and set members staged since the previous apply), how many bytes it
 // wrote, and when it finished (the end of the ipset deletions, the last step of an apply). Early
 // applies (felix on a fresh kernel, before in-sync: ipset updates and an additive filter apply,
-// no deletions) are recorded apart, in `early`.
+// no deletions) are recorded apart, in `early`. What an apply carried is kept by reference and
+// looked at only when a test asks, so recording adds next to nothing to felix's own work.
 import {
+  BackendDetector,
   type Chain,
   type CommandRunner,
   type IpSetApplyResult,
@@ -16,16 +18,17 @@ import {
   type TableApplyResult,
 } from '@margay/dataplane';
 import type { PolicyDataplane } from '@margay/felix';
+import { monotonicMs } from './protocol';
 
 export interface AppliedBatch {
-  /** performance.now() when the apply finished. */
+  /** Monotonic ms (protocol.ts) when the apply finished. */
   readonly finishedAt: number;
   readonly bytesWritten: number;
-  /** Rule texts (match + action) of the chains handed to the tables. */
-  readonly ruleTexts: readonly string[];
-  /** Address → a set it was added to. */
-  readonly addedMembers: ReadonlyMap<string, string>;
-  /** performance.now() when the apply began writing (its ipset updates started). */
+  /** Whether a rule handed to the tables matches `pattern` (on its match + action text). */
+  hasRule(pattern: RegExp): boolean;
+  /** A set `member` was added to, if any. */
+  setOf(member: string): string | undefined;
+  /** Monotonic ms when the apply began writing (its ipset updates started). */
   readonly startedAt: number;
   /** Milliseconds per step of the apply, in order. */
   readonly steps: Readonly<Record<Step, number>>;
@@ -33,7 +36,7 @@ export interface AppliedBatch {
 
 /** One early (unreferenced-only) apply. */
 export interface EarlyApply {
-  /** performance.now() when its ipset updates began, and when its filter restore ended. */
+  /** Monotonic ms when its ipset updates began, and when its filter restore ended. */
   readonly startedAt: number;
   readonly finishedAt: number;
   readonly ipsetMs: number;
@@ -45,13 +48,12 @@ export const STEPS = ['ipset updates', 'filter', 'nat', 'ipset deletions'] as co
 export type Step = (typeof STEPS)[number];
 
 export class ApplyRecorder {
-  private ruleTexts: string[] = [];
-  private addedMembers = new Map<string, string>();
+  private chains: (readonly Chain[])[] = [];
+  private members: [set: string, members: readonly string[]][] = [];
   private bytes = 0;
   private startedAt = 0;
   private steps: Record<Step, number> = { 'ipset updates': 0, filter: 0, nat: 0, 'ipset deletions': 0 };
   private readonly listeners = new Set<(batch: AppliedBatch) => void>();
-  readonly batches: AppliedBatch[] = [];
   readonly early: EarlyApply[] = [];
 
   /** Resolves with the first apply (from now on) whose batch satisfies `test`. */
@@ -67,8 +69,10 @@ export class ApplyRecorder {
   }
 
   dataplane(runner: CommandRunner): PolicyDataplane {
-    const filter = new Table({ runner, name: 'filter' });
-    const nat = new Table({ runner, name: 'nat' });
+    // As felix builds them: one backend detection, whose full save primes both tables.
+    const detector = new BackendDetector({ runner });
+    const filter = new Table({ runner, name: 'filter', detector });
+    const nat = new Table({ runner, name: 'nat', detector });
     return {
       filter: this.table(filter),
       nat: this.table(nat),
@@ -88,8 +92,7 @@ export class ApplyRecorder {
     return {
       name: inner.name,
       updateChains: (chains: readonly Chain[]) => {
-        for (const chain of chains)
-          for (const rule of chain.rules) this.ruleTexts.push(`${rule.match} ${rule.action}`);
+        this.chains.push(chains);
         inner.updateChains(chains);
       },
       removeChains: (names) => inner.removeChains(names),
@@ -105,25 +108,23 @@ export class ApplyRecorder {
   }
 
   private ipSets(inner: IpSetManager): IpSets {
-    const added = (name: string, members: Iterable<string>) => {
-      for (const member of members) this.addedMembers.set(member, name);
-    };
+    // Copied: felix may hand over a live collection.
     return {
       replaceMembers: (set: IpSetSpec, members: Iterable<string>) => {
         const list = [...members];
-        added(set.name, list);
+        this.members.push([set.name, list]);
         inner.replaceMembers(set, list);
       },
       addMembers: (name, members) => {
         const list = [...members];
-        added(name, list);
+        this.members.push([name, list]);
         inner.addMembers(name, list);
       },
       removeMembers: (name, members) => inner.removeMembers(name, members),
       removeSet: (name) => inner.removeSet(name),
       prime: () => inner.prime(),
       applyUpdates: async (): Promise<IpSetApplyResult> => {
-        this.startedAt = performance.now();
+        this.startedAt = monotonicMs();
         const result = await this.timed('ipset updates', () => inner.applyUpdates());
         this.bytes += result.bytesWritten;
         return result;
@@ -138,11 +139,11 @@ export class ApplyRecorder {
   }
 
   private async timed<T>(step: Step, run: () => Promise<T>): Promise<T> {
-    const started = performance.now();
+    const started = monotonicMs();
     try {
       return await run();
     } finally {
-      this.steps[step] = performance.now() - started;
+      this.steps[step] = monotonicMs() - started;
     }
   }
 
@@ -150,31 +151,35 @@ export class ApplyRecorder {
   private finishEarly(): void {
     this.early.push({
       startedAt: this.startedAt,
-      finishedAt: performance.now(),
+      finishedAt: monotonicMs(),
       ipsetMs: this.steps['ipset updates'],
       filterMs: this.steps.filter,
       bytesWritten: this.bytes,
     });
-    this.steps = { 'ipset updates': 0, filter: 0, nat: 0, 'ipset deletions': 0 };
-    this.ruleTexts = [];
-    this.addedMembers = new Map();
-    this.bytes = 0;
+    this.reset();
   }
 
   private finish(): void {
+    const { chains, members } = this;
     const batch: AppliedBatch = {
-      finishedAt: performance.now(),
+      finishedAt: monotonicMs(),
       bytesWritten: this.bytes,
-      ruleTexts: this.ruleTexts,
-      addedMembers: this.addedMembers,
+      hasRule: (pattern) =>
+        chains.some((list) =>
+          list.some((chain) => chain.rules.some((rule) => pattern.test(`${rule.match} ${rule.action}`))),
+        ),
+      setOf: (member) => members.find(([, list]) => list.includes(member))?.[0],
       startedAt: this.startedAt,
       steps: this.steps,
     };
-    this.steps = { 'ipset updates': 0, filter: 0, nat: 0, 'ipset deletions': 0 };
-    this.ruleTexts = [];
-    this.addedMembers = new Map();
-    this.bytes = 0;
-    this.batches.push(batch);
+    this.reset();
     for (const listener of [...this.listeners]) listener(batch);
+  }
+
+  private reset(): void {
+    this.steps = { 'ipset updates': 0, filter: 0, nat: 0, 'ipset deletions': 0 };
+    this.chains = [];
+    this.members = [];
+    this.bytes = 0;
   }
 }

@@ -11,6 +11,9 @@ export {
   RecordingRunner,
 } from './command';
 export {
+  type BackendDetection,
+  BackendDetector,
+  type BackendDetectorOptions,
   detectBackend,
   type IptablesBackend,
   type IptablesBackendMode,

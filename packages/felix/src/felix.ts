@@ -6,7 +6,14 @@
 // that a restarting felix does not interrupt pod traffic.
 
 import { type Kind, resourceKey, resourcePrefix } from '@margay/api';
-import { type CommandRunner, IpSetManager, type IpSets, type IptablesTable, Table } from '@margay/dataplane';
+import {
+  BackendDetector,
+  type CommandRunner,
+  IpSetManager,
+  type IpSets,
+  type IptablesTable,
+  Table,
+} from '@margay/dataplane';
 import type { Datastore, Watch, WatchEvent } from '@margay/datastore';
 import { ipamKeys } from '@margay/ipam';
 import { RouteCalculator, type RouteSource } from './calc/route-calculator';
@@ -79,8 +86,10 @@ const POLICY_KINDS: readonly [Exclude<PolicySource, 'workloadEndpoints'>, Kind][
 
 function defaultPolicyDataplane(runner: CommandRunner, log: FelixLogger): PolicyDataplane {
   const onRefreshError = (error: Error) => log.warn(`iptables refresh failed: ${error.message}`);
-  const filter = new Table({ runner, name: 'filter', onRefreshError });
-  const nat = new Table({ runner, name: 'nat', onRefreshError });
+  // One detection for both tables, whose full save primes them both.
+  const detector = new BackendDetector({ runner });
+  const filter = new Table({ runner, name: 'filter', detector, onRefreshError });
+  const nat = new Table({ runner, name: 'nat', detector, onRefreshError });
   return {
     filter,
     nat,

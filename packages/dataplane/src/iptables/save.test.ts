@@ -64,6 +64,25 @@ describe('parseSave', () => {
     expect(chains.get('mg-a')?.rules[0]?.hash).toBe('abcdefghijklmnop');
   });
 
+  test('picks its table out of a full save (every table, as backend detection runs it)', () => {
+    const full = [
+      '# Warning: iptables-legacy tables present, use iptables-legacy-save to see them',
+      '*raw',
+      ':PREROUTING ACCEPT [0:0]',
+      '-A PREROUTING -j CT --notrack',
+      'COMMIT',
+      NFT.trimEnd(),
+      '*nat',
+      ':POSTROUTING ACCEPT [0:0]',
+      '-A mg-a -j MASQUERADE',
+      'COMMIT',
+    ].join('\n');
+    // Other tables' lines are not parsed: nat's rule for a chain it never declared is not an error here.
+    expect(parseSave(full, 'filter')).toEqual(parseSave(NFT, 'filter'));
+    expect([...parseSave(full, 'raw').keys()]).toEqual(['PREROUTING']);
+    expect(() => parseSave(full, 'nat')).toThrow(/line 18: rule for undeclared chain 'mg-a'/);
+  });
+
   test('an absent table has no chains; malformed output names its line', () => {
     expect(parseSave(NFT, 'raw').size).toBe(0);
     expect(() => parseSave('*filter\n:INPUT ACCEPT [0:0]\n-I INPUT -j DROP\n', 'filter')).toThrow(

@@ -1,5 +1,7 @@
-// Parses `iptables-save -t <table>` output (legacy and nft print the same format): chains, their
-// policies and their rules with our hash comments recognised. Nothing else about a rule is parsed.
+// Parses iptables-save output (legacy and nft print the same format), of one table (`-t <table>`) or
+// of all (the full save backend detection runs): the chains of the asked table, their policies and
+// their rules with our hash comments recognised. Nothing else about a rule is parsed; the other
+// tables' lines are skipped unread.
 
 import { HASH_LENGTH, HASH_PREFIX } from './rules';
 

@@ -6,11 +6,11 @@
 
 import type { CommandRunner } from '../command';
 import {
-  detectBackend,
+  type BackendDetection,
+  BackendDetector,
   type IptablesBackend,
   type IptablesBackendMode,
   type IptablesCommands,
-  iptablesCommands,
 } from './backend';
 import {
   CHAIN_PREFIX,
@@ -43,6 +43,12 @@ export interface TableOptions {
   readonly backend?: IptablesBackendMode;
   /** 4 (default) uses iptables-*, 6 uses ip6tables-*. */
   readonly ipVersion?: 4 | 6;
+  /**
+   * Shares one backend detection between the Tables on this runner (felix's filter and nat), and
+   * primes them from its save. Its own backend and ipVersion apply; the Table's must not differ.
+   * Default: a detector of this Table's own.
+   */
+  readonly detector?: BackendDetector;
   /** How often startPeriodicRefresh() re-reads and repairs the kernel. Default 90 s. */
   readonly refreshIntervalMs?: number;
   /** Called with the error of a failed periodic refresh (the next one retries). */
@@ -59,8 +65,7 @@ interface Plan {
 export class Table implements IptablesTable {
   readonly name: TableName;
   private readonly runner: CommandRunner;
-  private readonly backendMode: IptablesBackendMode;
-  private readonly ipVersion: 4 | 6;
+  private readonly detector: BackendDetector;
   private readonly refreshIntervalMs: number;
   private readonly onRefreshError: (error: Error) => void;
   private readonly desiredChains = new Map<string, { chain: Chain; rules: HashedRule[] }>();
@@ -81,8 +86,8 @@ export class Table implements IptablesTable {
     }
     this.name = options.name;
     this.runner = options.runner;
-    this.backendMode = options.backend ?? 'auto';
-    this.ipVersion = options.ipVersion ?? 4;
+    this.detector = options.detector ?? new BackendDetector(options);
+    checkDetector(options, this.detector);
     this.refreshIntervalMs = interval;
     this.onRefreshError = options.onRefreshError ?? (() => {});
   }
@@ -133,7 +138,7 @@ export class Table implements IptablesTable {
    */
   prime(): Promise<PrimeResult> {
     return this.serially(async () => {
-      this.kernel ??= await this.read(await this.programs());
+      this.kernel ??= await this.firstRead();
       return { ours: countOurs(this.kernel) };
     });
   }
@@ -171,16 +176,30 @@ export class Table implements IptablesTable {
   }
 
   private async programs(): Promise<IptablesCommands> {
-    this.commands ??= iptablesCommands(
-      await detectBackend(this.runner, this.backendMode, this.ipVersion),
-      this.ipVersion,
-    );
-    return this.commands;
+    return (await this.detection()).commands;
+  }
+
+  /** The detection, on the first call only: later calls have the programs and no fresh save. */
+  private async detection(): Promise<BackendDetection> {
+    if (this.commands !== null) return { commands: this.commands, saved: null };
+    const detection = await this.detector.detect();
+    this.commands = detection.commands;
+    return detection;
+  }
+
+  /**
+   * The read before the first write: our table parsed out of the detection's full save when this
+   * very call waited for the detection (it ran moments ago, since we asked), else `-save -t`.
+   */
+  private async firstRead(): Promise<Map<string, SavedChain>> {
+    const { commands, saved } = await this.detection();
+    return saved === null ? this.read(commands) : parseSave(saved, this.name);
   }
 
   private async sync(reread: boolean, additive: boolean): Promise<TableApplyResult> {
+    if (reread) this.kernel = await this.read(await this.programs());
+    else this.kernel ??= await this.firstRead();
     const programs = await this.programs();
-    if (reread || this.kernel === null) this.kernel = await this.read(programs);
     const plan = this.plan(this.kernel, additive);
     if (plan.input === '') return { chainsWritten: 0, bytesWritten: 0 };
     const argv = [programs.restore, '--noflush', '--wait', '10'];
@@ -272,6 +291,22 @@ export class Table implements IptablesTable {
       for (const rule of chain.rules) if (rule.hash === undefined) texts.push(rule.text);
     }
     return new Set(texts.flatMap(ruleTargets));
+  }
+}
+
+/** A shared detector must detect for this Table's runner, and as this Table was told to. */
+function checkDetector(options: TableOptions, detector: BackendDetector): void {
+  const where = `Table ${options.name}`;
+  if (detector.runner !== options.runner) {
+    throw new Error(`${where}: its detector runs on another runner (its save would show another kernel)`);
+  }
+  if (options.backend !== undefined && options.backend !== detector.mode) {
+    throw new Error(`${where}: backend '${options.backend}' differs from its detector's '${detector.mode}'`);
+  }
+  if (options.ipVersion !== undefined && options.ipVersion !== detector.ipVersion) {
+    throw new Error(
+      `${where}: ipVersion ${options.ipVersion} differs from its detector's ${detector.ipVersion}`,
+    );
   }
 }
 

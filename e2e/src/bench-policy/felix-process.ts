@@ -1,0 +1,112 @@
+// The felix under test: forked by the policy benchmark (main.ts) with its settings as JSON in
+// argv[2]. On `start` it starts felix with policy against etcd, programming the named network
+// namespace, and reports the first full apply with the CPU it took; on `expect` it reports the
+// apply that carries a change the benchmark is about to write; on `stop` it stops and exits.
+import { ProcessRunner } from '@margay/dataplane';
+import { EtcdDatastore } from '@margay/datastore';
+import { Felix } from '@margay/felix';
+import { startCpuMeter } from './cpu';
+import {
+  type AppliedReport,
+  type BenchMessage,
+  type Expectation,
+  type FelixProcessMessage,
+  type FelixProcessSettings,
+  monotonicMs,
+} from './protocol';
+import { type AppliedBatch, ApplyRecorder } from './recorder';
+
+function tell(message: FelixProcessMessage): void {
+  process.send?.(message);
+}
+
+const dportPattern = (port: number) => new RegExp(`--dports? (\\S*,)?${port}(,|\\s|$)`, 'm');
+
+async function main(): Promise<void> {
+  const settings = JSON.parse(process.argv[2] ?? '{}') as FelixProcessSettings;
+  const store = new EtcdDatastore({ endpoints: [...settings.etcdEndpoints] });
+  const recorder = new ApplyRecorder();
+  const felix = new Felix({
+    datastore: store,
+    nodeName: settings.nodeName,
+    runner: new ProcessRunner({ netns: settings.netns }),
+    policy: {
+      dataplane: (runner) => recorder.dataplane(runner),
+      earlyProgramming: settings.earlyProgramming,
+    },
+    // Failed applies are retried; saying so is what tells a slow start from a broken one.
+    log: { info: () => {}, warn: (message) => console.error(`felix: ${message.slice(0, 2000)}`) },
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await felix.stop();
+      await store.close();
+    })());
+
+  const start = async () => {
+    const firstApply = recorder.next(() => true);
+    const cpu = startCpuMeter();
+    const started = monotonicMs();
+    await felix.start();
+    const first = await firstApply;
+    const used = cpu.read();
+    const stats = felix.policyStats();
+    tell({
+      type: 'programmed',
+      startMs: first.finishedAt - started,
+      beforeApplyMs: first.startedAt - started,
+      steps: first.steps,
+      bytesWritten: first.bytesWritten,
+      early: recorder.early.map((early) => ({
+        startedMs: early.startedAt - started,
+        finishedMs: early.finishedAt - started,
+        ipsetMs: early.ipsetMs,
+        filterMs: early.filterMs,
+        bytesWritten: early.bytesWritten,
+      })),
+      localEndpoints: stats?.localEndpoints ?? 0,
+      activePolicies: stats?.activePolicies ?? 0,
+      cpu: used,
+    });
+  };
+
+  const expect = ({ id, port, member }: Expectation) => {
+    const carries = (batch: AppliedBatch) =>
+      port !== undefined
+        ? batch.hasRule(dportPattern(port))
+        : member !== undefined && batch.setOf(member) !== undefined;
+    void recorder.next(carries).then((batch) => {
+      const set = member === undefined ? undefined : batch.setOf(member);
+      const report: AppliedReport = {
+        type: 'applied',
+        id,
+        startedAt: batch.startedAt,
+        finishedAt: batch.finishedAt,
+        bytesWritten: batch.bytesWritten,
+        steps: batch.steps,
+        ...(set !== undefined && { set }),
+      };
+      tell(report);
+    });
+    tell({ type: 'expecting', id });
+  };
+
+  const fail = (error: unknown) => {
+    tell({ type: 'failed', reason: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    void stop().finally(() => process.exit(1));
+  };
+  process.on('message', (message: BenchMessage) => {
+    if (message.type === 'start') start().catch(fail);
+    else if (message.type === 'expect') expect(message);
+    else if (message.type === 'stop') void stop().then(() => process.exit(0), fail);
+  });
+  // The benchmark is gone: nothing left to measure.
+  process.on('disconnect', () => void stop().finally(() => process.exit(0)));
+  tell({ type: 'ready' });
+}
+
+main().catch((error: Error) => {
+  tell({ type: 'failed', reason: error.stack ?? error.message });
+  process.exit(1);
+});
