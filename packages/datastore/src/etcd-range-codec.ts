@@ -139,7 +139,11 @@ function readKeyValue(reader: Reader, keyAt: { start: number; end: number }): Ke
     }
   }
   // Lease ids are int64s that can exceed 2^53, so they stay text, as the rest of the store has them.
-  return { key, value, createRevision, modRevision, version, ...(lease !== '0' && { lease }) };
+  // Two plain literals rather than a conditional spread: less code in a function every listed key
+  // runs through.
+  return lease === '0'
+    ? { key, value, createRevision, modRevision, version }
+    : { key, value, createRevision, modRevision, version, lease };
 }
 
 class Reader {

@@ -73,7 +73,9 @@ export class WatchSyncer implements Watch {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const listed = new Set<string>();
+      // Keys listed, to tell what was deleted meanwhile; not needed (nor gathered) while nothing
+      // has been delivered yet, as at a start listing 10,000 keys.
+      const listed = this.delivered.size === 0 ? undefined : new Set<string>();
       let revision: number;
       try {
         revision = await this.list(listed);
@@ -136,11 +138,11 @@ export class WatchSyncer implements Watch {
    * page as pages arrive; one that fails half-way leaves them delivered: they were current, and
    * the retry skips them); records the keys listed and resolves with the listing's revision.
    */
-  private async list(listed: Set<string>): Promise<number> {
+  private async list(listed: Set<string> | undefined): Promise<number> {
     const deliverPage = (items: readonly KeyValue[]) => {
       if (this.stopped) return;
       for (const kv of items) {
-        listed.add(kv.key);
+        listed?.add(kv.key);
         const prev = this.delivered.get(kv.key);
         if (prev?.modRevision !== kv.modRevision) this.deliverPut(kv, prev);
       }
@@ -155,11 +157,16 @@ export class WatchSyncer implements Watch {
     return listing.revision;
   }
 
-  /** After the last page: what was not listed was deleted while we were not watching; then in-sync. */
-  private finishListing(listed: ReadonlySet<string>, revision: number): void {
+  /**
+   * After the last page: what was not listed was deleted while we were not watching; then in-sync.
+   * Without `listed` (nothing had been delivered before this listing) everything delivered was listed.
+   */
+  private finishListing(listed: ReadonlySet<string> | undefined, revision: number): void {
     // By key, not entry: no [key, value] pair allocated for each of the (usually all) listed keys.
-    for (const key of this.delivered.keys()) {
-      if (!listed.has(key)) this.deliverDelete(key, this.delivered.get(key)!, revision);
+    if (listed !== undefined) {
+      for (const key of this.delivered.keys()) {
+        if (!listed.has(key)) this.deliverDelete(key, this.delivered.get(key)!, revision);
+      }
     }
     this.wasInSync = true;
     this.emit({ type: 'in-sync', revision });

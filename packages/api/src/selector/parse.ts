@@ -10,13 +10,7 @@
 // Keywords are recognised only where they can occur, so labels named `has`, `all` or `in` work.
 // `&&` and `||` are left-associative.
 
-import {
-  LABEL_CHARACTER,
-  type Selector,
-  SelectorSyntaxError,
-  type SetOperator,
-  type ValueOperator,
-} from './ast';
+import { type Selector, SelectorSyntaxError, type SetOperator, type ValueOperator } from './ast';
 
 export function parseSelector(text: string): Selector {
   return new Parser(text).parseSelector();
@@ -126,17 +120,24 @@ class Parser {
     return value;
   }
 
+  // Character codes, not a regular expression per character: felix parses every policy's
+  // selectors at start, and a test per character cost a one-character string each.
+
   private readLabel(): string {
     const start = this.position;
-    while (this.position < this.text.length && LABEL_CHARACTER.test(this.text[this.position]!))
+    while (this.position < this.text.length && isLabelCode(this.text.charCodeAt(this.position))) {
       this.position++;
+    }
     return this.text.slice(start, this.position);
   }
 
+  /** [a-z]+ from the current position ('' if none). */
   private readWord(): string {
-    const match = /^[a-z]+/.exec(this.text.slice(this.position));
-    this.position += match ? match[0].length : 0;
-    return match ? match[0] : '';
+    const start = this.position;
+    while (this.position < this.text.length && isLowercaseCode(this.text.charCodeAt(this.position))) {
+      this.position++;
+    }
+    return this.text.slice(start, this.position);
   }
 
   /** Consumes `token` (after optional white space) if it is next. */
@@ -152,7 +153,7 @@ class Parser {
   }
 
   private skipSpace(): void {
-    while (/\s/.test(this.text[this.position] ?? '')) this.position++;
+    while (isSpaceAt(this.text, this.position)) this.position++;
   }
 
   private atEnd(): boolean {
@@ -166,4 +167,29 @@ class Parser {
   private fail(problem: string): never {
     throw new SelectorSyntaxError(this.text, this.position, problem);
   }
+}
+
+/** The characters LABEL_CHARACTER matches: A-Z a-z 0-9 _ . / - */
+function isLabelCode(code: number): boolean {
+  return (
+    (code >= 97 && code <= 122) || // a-z
+    (code >= 65 && code <= 90) || // A-Z
+    (code >= 48 && code <= 57) || // 0-9
+    code === 95 || // _
+    code === 46 || // .
+    code === 47 || // /
+    code === 45 // -
+  );
+}
+
+function isLowercaseCode(code: number): boolean {
+  return code >= 97 && code <= 122;
+}
+
+/** Whether `\s` matches at `index`: ASCII white space decided by code, the rest by the expression. */
+function isSpaceAt(text: string, index: number): boolean {
+  if (index >= text.length) return false;
+  const code = text.charCodeAt(index);
+  if (code === 32 || (code >= 9 && code <= 13)) return true;
+  return code >= 128 && /\s/.test(text[index]!);
 }

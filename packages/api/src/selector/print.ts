@@ -47,8 +47,11 @@ function operand(selector: Selector, minimumPrecedence: number): string {
   return precedence(selector) < minimumPrecedence ? `(${text})` : text;
 }
 
+/** A whole label: one or more label characters. */
+const LABEL = new RegExp(`^${LABEL_CHARACTER.source}+$`);
+
 function label(name: string): string {
-  if (name === '' || ![...name].every((c) => LABEL_CHARACTER.test(c))) {
+  if (!LABEL.test(name)) {
     throw new Error(`selector label ${JSON.stringify(name)} cannot be written: use letters, digits, _ . / -`);
   }
   return name;

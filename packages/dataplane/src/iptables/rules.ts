@@ -45,24 +45,32 @@ export function hashRules(chainName: string, rules: readonly Rule[]): HashedRule
   return hashed;
 }
 
+// The functions below run for every rule of a start (~13,000): plain code without per-call arrays
+// or closures, which V8 also optimizes at a fraction of the compile cost.
+
 /** The rule's human comment, match and action, as iptables-restore arguments. */
 function ruleBody(rule: Rule): string {
-  let body =
-    rule.comment === undefined || rule.comment === ''
-      ? ''
-      : `-m comment --comment "${cleanComment(rule.comment)}"`;
-  for (const part of [rule.match.trim(), rule.action.trim()]) {
-    if (part !== '') body = body === '' ? part : `${body} ${part}`;
-  }
-  return body;
+  const comment = rule.comment;
+  const body =
+    comment === undefined || comment === '' ? '' : `-m comment --comment "${cleanComment(comment)}"`;
+  return appendPart(appendPart(body, rule.match.trim()), rule.action.trim());
 }
+
+function appendPart(text: string, part: string): string {
+  if (part === '') return text;
+  return text === '' ? part : `${text} ${part}`;
+}
+
+/** What cleanComment replaces. */
+const UNCLEAN_COMMENT = /["\\\x00-\x1f\x7f]/;
 
 /** Comments are notes for people: quotes and control characters would break the restore line. */
 function cleanComment(comment: string): string {
-  return comment
-    .replace(/["\\]/g, "'")
-    .replace(/[\x00-\x1f\x7f]/g, ' ')
-    .slice(0, MAX_COMMENT_LENGTH);
+  // Nearly every comment is clean: test once rather than run both replacements.
+  const clean = UNCLEAN_COMMENT.test(comment)
+    ? comment.replace(/["\\]/g, "'").replace(/[\x00-\x1f\x7f]/g, ' ')
+    : comment;
+  return clean.length > MAX_COMMENT_LENGTH ? clean.slice(0, MAX_COMMENT_LENGTH) : clean;
 }
 
 /** Throws, naming the chain and rule, if a chain of ours is malformed. */
@@ -72,10 +80,11 @@ export function validateChain(chain: Chain): void {
     throw new Error(`chain '${chain.name}' is not ours: our chain names start with '${CHAIN_PREFIX}'`);
   }
   // A start validates ~13,000 rules: the place is named only when something is wrong.
-  chain.rules.forEach((rule, index) => {
-    const problem = ruleProblem(rule);
+  const rules = chain.rules;
+  for (let index = 0; index < rules.length; index++) {
+    const problem = ruleProblem(rules[index] as Rule);
     if (problem !== undefined) throw new Error(`chain '${chain.name}' rule ${index + 1}: ${problem}`);
-  });
+  }
 }
 
 /** Throws if `name` cannot be an iptables chain name. */
@@ -94,17 +103,9 @@ export function validateRule(rule: Rule, where: string): void {
 
 /** What is wrong with a rule, or undefined. */
 function ruleProblem(rule: Rule): string | undefined {
-  for (const [field, value] of [
-    ['match', rule.match],
-    ['action', rule.action],
-  ] as const) {
-    if (typeof value !== 'string') return `${field} must be a string`;
-    if (value.includes('\n') || value.includes('\r'))
-      return `${field} must be one line, got ${JSON.stringify(value)}`;
-    if (quoteCount(value) % 2 !== 0) return `${field} has an unbalanced quote: ${JSON.stringify(value)}`;
-  }
+  const problem = fieldProblem('match', rule.match) ?? fieldProblem('action', rule.action);
+  if (problem !== undefined) return problem;
   if (rule.action.trim() === '') return 'action is empty (say -j ACCEPT, -j DROP, ...)';
-  const appends = (value: string) => value.includes('-A') || value.includes('--append');
   if (
     (appends(rule.match) || appends(rule.action)) &&
     /(^|\s)-A\s|(^|\s)--append\s/.test(` ${rule.match} ${rule.action} `)
@@ -112,6 +113,19 @@ function ruleProblem(rule: Rule): string | undefined {
     return 'must not contain -A/--append (the Table adds the chain)';
   }
   return undefined;
+}
+
+/** What is wrong with a rule's match or action, or undefined. */
+function fieldProblem(field: 'match' | 'action', value: unknown): string | undefined {
+  if (typeof value !== 'string') return `${field} must be a string`;
+  if (value.includes('\n') || value.includes('\r'))
+    return `${field} must be one line, got ${JSON.stringify(value)}`;
+  if (quoteCount(value) % 2 !== 0) return `${field} has an unbalanced quote: ${JSON.stringify(value)}`;
+  return undefined;
+}
+
+function appends(value: string): boolean {
+  return value.includes('-A') || value.includes('--append');
 }
 
 function quoteCount(value: string): number {

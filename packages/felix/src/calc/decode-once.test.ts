@@ -19,6 +19,17 @@ describe('decodeStored', () => {
     expect(decodeStored(kv)).toBe(first);
   });
 
+  test('only the latest KeyValue is remembered: one decoded again after another is decoded anew, equal', () => {
+    const first = keyValue(web.key, web.value, 2);
+    const other = keyValue(web.key, web.value.replace('"mgweb"', '"mgapi"'), 3);
+    const decoded = decodeStored(first);
+    expect(decodeStored(other).spec).toMatchObject({ interfaceName: 'mgapi' });
+    const again = decodeStored(first);
+    expect(again).not.toBe(decoded);
+    expect(again).toEqual(decoded);
+    expect(decodeStored(first)).toBe(again);
+  });
+
   test('another KeyValue of the same key is decoded anew (a new revision may hold a new value)', () => {
     const before = decodeStored(keyValue(web.key, web.value, 2));
     const moved = endpointDocument({

@@ -1,9 +1,12 @@
 // One decode per stored value, however many calc stages read it: the WorkloadEndpoint watch feeds
-// both the route and the policy calc the same KeyValue object, and validating 10,000 endpoints
-// twice was a tenth of felix's start. Keyed by the object itself (not by key or revision), so an
-// entry can never be stale and goes away with the event. WorkloadEndpoints, policies and profiles
-// take fast readers (workload-endpoint-reader.ts, policy-reader.ts); every other kind, and any
-// value a reader is unsure of, the full schema.
+// both the route and the policy calc the same KeyValue object, one right after the other, and
+// validating 10,000 endpoints twice was a tenth of felix's start. Keyed by the object itself (not
+// by key or revision), so an entry can never be stale. Only the latest value is remembered: the
+// readers of one event ask in turn, and a cache holding every decoded resource for as long as the
+// watch holds its KeyValue kept 10,000 resources alive that nothing reads again (each garbage
+// collection at start copied them). WorkloadEndpoints, policies and profiles take fast readers
+// (workload-endpoint-reader.ts, policy-reader.ts); every other kind, and any value a reader is
+// unsure of, the full schema.
 
 import { decodeResource, type Resource, validateResource, type WorkloadEndpoint } from '@margay/api';
 import { parsePrefix } from '@margay/dataplane';
@@ -11,25 +14,28 @@ import type { KeyValue } from '@margay/datastore';
 import { readPolicyResource } from './policy-reader';
 import { readWorkloadEndpoint } from './workload-endpoint-reader';
 
-type Decoded = { readonly resource: Resource } | { readonly error: Error };
-
-const decoded = new WeakMap<KeyValue, Decoded>();
 /** Endpoints the fast reader returned: their ipNetworks are canonical IPv4 prefixes already. */
 const canonical = new WeakSet<Resource>();
 
+/** The latest KeyValue decoded, and its resource or why it has none. */
+let latest: KeyValue | undefined;
+let latestResource: Resource | undefined;
+let latestFailure: Error | undefined;
+
 /** The stored value as a resource, remembered for this KeyValue object; a corrupt value throws every time. */
 export function decodeStored(kv: KeyValue): Resource {
-  let entry = decoded.get(kv);
-  if (entry === undefined) {
+  if (kv !== latest) {
+    latest = kv;
+    latestResource = undefined;
+    latestFailure = undefined;
     try {
-      entry = { resource: decode(kv.value) };
+      latestResource = decode(kv.value);
     } catch (error) {
-      entry = { error: error as Error };
+      latestFailure = error as Error;
     }
-    decoded.set(kv, entry);
   }
-  if ('error' in entry) throw entry.error;
-  return entry.resource;
+  if (latestFailure !== undefined) throw latestFailure;
+  return latestResource!;
 }
 
 function decode(value: string): Resource {

@@ -16,15 +16,24 @@ export interface EndpointRoutes {
 }
 
 export function decodeEndpoint(kv: KeyValue): EndpointRoutes {
+  return decodeEndpointOf(kv, undefined)!;
+}
+
+/**
+ * The endpoint if it is on `node` (on any node if undefined), else undefined: a node's routes
+ * need only its own endpoints, and a start lists those of every node (10,000 and more).
+ */
+export function decodeEndpointOf(kv: KeyValue, node: string | undefined): EndpointRoutes | undefined {
   try {
     const resource = decodeStored(kv);
     if (!isKind(resource, 'WorkloadEndpoint')) {
       throw new Error(`expected a WorkloadEndpoint, found a ${resource.kind}`);
     }
-    const { node, interfaceName } = resource.spec;
+    const { spec } = resource;
+    if (node !== undefined && spec.node !== node) return undefined;
     return {
-      node,
-      interfaceName,
+      node: spec.node,
+      interfaceName: spec.interfaceName,
       ipNetworks: endpointNetworks(resource),
     };
   } catch (error) {

@@ -7,7 +7,7 @@
 
 import type { KernelRoute } from '@margay/dataplane';
 import type { KeyValue, WatchEvent } from '@margay/datastore';
-import { decodeAffinity, decodeEndpoint, type EndpointRoutes } from './inputs';
+import { decodeAffinity, decodeEndpointOf, type EndpointRoutes } from './inputs';
 
 /** The two watches the stage consumes. */
 export type RouteSource = 'endpoints' | 'affinities';
@@ -98,9 +98,9 @@ export class RouteCalculator {
   }
 
   private putEndpoint(kv: KeyValue): boolean {
-    const endpoint = decodeEndpoint(kv);
+    const endpoint = decodeEndpointOf(kv, this.nodeName);
     // An endpoint that moved to another node is no longer ours.
-    if (endpoint.node !== this.nodeName) return this.endpoints.delete(kv.key);
+    if (endpoint === undefined) return this.endpoints.delete(kv.key);
     this.endpoints.set(kv.key, endpoint);
     return true;
   }

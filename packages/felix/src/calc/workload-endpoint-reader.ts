@@ -20,30 +20,34 @@ export function readWorkloadEndpoint(value: unknown): WorkloadEndpoint | undefin
   if (!(labels === undefined || isStringRecord(labels))) return undefined;
   const { node, interfaceName, ipNetworks, profiles, ports } = spec;
   if (!isNonEmptyString(node) || !isNonEmptyString(interfaceName)) return undefined;
-  if (!(ipNetworks === undefined || (Array.isArray(ipNetworks) && ipNetworks.every(isCanonicalIpv4Net)))) {
-    return undefined;
-  }
-  if (!(profiles === undefined || (Array.isArray(profiles) && profiles.every(isNonEmptyString)))) {
-    return undefined;
-  }
+  if (!(ipNetworks === undefined || allCanonicalIpv4Nets(ipNetworks))) return undefined;
+  if (!(profiles === undefined || allNonEmptyStrings(profiles))) return undefined;
   const readPorts = ports === undefined ? undefined : readEndpointPorts(ports);
   if (ports !== undefined && readPorts === undefined) return undefined;
-  return {
-    apiVersion: API_VERSION,
-    kind: 'WorkloadEndpoint',
-    metadata: {
-      name,
-      namespace: namespace ?? 'default',
-      ...(labels !== undefined && { labels: labels as Record<string, string> }),
-    },
-    spec: {
-      node,
-      interfaceName,
-      ipNetworks: (ipNetworks ?? []) as string[],
-      ...(profiles !== undefined && { profiles: profiles as string[] }),
-      ...(readPorts !== undefined && { ports: readPorts }),
-    },
+  // Built field by field rather than with conditional spreads: the same objects, for less code in
+  // a function V8 optimizes at every start.
+  const readMetadata: WorkloadEndpoint['metadata'] = { name, namespace: namespace ?? 'default' };
+  if (labels !== undefined) readMetadata.labels = labels as Record<string, string>;
+  const readSpec: WorkloadEndpoint['spec'] = {
+    node,
+    interfaceName,
+    ipNetworks: (ipNetworks ?? []) as string[],
   };
+  if (profiles !== undefined) readSpec.profiles = profiles as string[];
+  if (readPorts !== undefined) readSpec.ports = readPorts;
+  return { apiVersion: API_VERSION, kind: 'WorkloadEndpoint', metadata: readMetadata, spec: readSpec };
+}
+
+function allCanonicalIpv4Nets(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (const net of value) if (!isCanonicalIpv4Net(net)) return false;
+  return true;
+}
+
+function allNonEmptyStrings(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (!isNonEmptyString(item)) return false;
+  return true;
 }
 
 function readEndpointPorts(ports: unknown): EndpointPort[] | undefined {

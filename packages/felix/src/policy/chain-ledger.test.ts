@@ -32,4 +32,31 @@ describe('ChainLedger', () => {
     expect(ledger.flushInto(table)).toEqual({ updated: 1, removed: 0 });
     expect(ledger.chainNames()).toEqual(['mg-tw-mgweb']);
   });
+
+  test('a chain is handed over again when any rule field changes, the comment included', () => {
+    const ledger = new ChainLedger();
+    const table = new FakeTable('filter');
+    const rules = [
+      { match: '-p tcp', action: '-j ACCEPT', comment: 'web' },
+      { match: '', action: '-j DROP' },
+    ];
+    ledger.set('policy:a', [{ name: 'mg-pi-a', rules }]);
+    ledger.flushInto(table);
+    // Equal rules in new objects: nothing to hand over.
+    ledger.set('policy:a', [{ name: 'mg-pi-a', rules: rules.map((rule) => ({ ...rule })) }]);
+    expect(ledger.flushInto(table)).toEqual({ updated: 0, removed: 0 });
+    for (const changed of [
+      [{ ...rules[0]!, comment: 'api' }, rules[1]!],
+      [{ ...rules[0]!, comment: undefined }, rules[1]!],
+      [rules[0]!, { ...rules[1]!, match: '-p udp' }],
+      [rules[0]!, { ...rules[1]!, action: '-j RETURN' }],
+      [rules[0]!],
+      [...rules, rules[1]!],
+    ]) {
+      ledger.set('policy:a', [{ name: 'mg-pi-a', rules: changed }]);
+      expect(ledger.flushInto(table)).toEqual({ updated: 1, removed: 0 });
+      ledger.set('policy:a', [{ name: 'mg-pi-a', rules }]);
+      expect(ledger.flushInto(table)).toEqual({ updated: 1, removed: 0 });
+    }
+  });
 });

@@ -20,8 +20,11 @@ export interface SelectorIndexCallbacks<S, I> {
   onMatchStopped(selectorId: S, itemId: I): void;
 }
 
-/** A label every item the selector matches must carry; with `value`, carry with that value. */
-export type Anchor = { readonly label: string; readonly value?: string } | undefined;
+/**
+ * A label every item the selector matches must carry; with `value`, carry with that value. Always
+ * both fields (value undefined when any value will do): one object shape for the code reading them.
+ */
+export type Anchor = { readonly label: string; readonly value: string | undefined } | undefined;
 
 export class SelectorIndex<S, I> {
   private readonly selectors = new Map<S, { readonly selector: Selector; readonly anchor: Anchor }>();
@@ -81,9 +84,10 @@ export class SelectorIndex<S, I> {
     return byValue;
   }
 
+  // `for in`, not Object.keys: the same order for these plain records, without an array per call.
   private indexItemLabels(id: I, labels: Labels, add: boolean): void {
     if (this.itemsByLabel.size === 0) return;
-    for (const label of Object.keys(labels)) {
+    for (const label in labels) {
       const byValue = this.itemsByLabel.get(label);
       if (byValue === undefined) continue;
       if (add) addTo(byValue, labels[label]!, id);
@@ -109,18 +113,25 @@ export class SelectorIndex<S, I> {
     // Matched before (copied: reconciling changes the set). Usually none: at the initial
     // snapshot every item is new, and this path allocates nothing per item but its matches.
     const matchedBefore = this.selectorsByItem.get(id);
-    const previous = matchedBefore === undefined ? undefined : [...matchedBefore];
+    const previous = matchedBefore === undefined ? undefined : Array.from(matchedBefore);
     // Each selector has one anchor, so it is reached at most once over these loops: no set of
     // candidates is needed.
     for (const selectorId of this.unanchored) this.reconcileById(selectorId, id, labels);
-    for (const label of Object.keys(labels)) {
-      const byLabel = this.selectorsByLabel.get(label);
-      if (byLabel !== undefined) for (const selectorId of byLabel) this.reconcileById(selectorId, id, labels);
-      const byPair = this.selectorsByPair.get(label)?.get(labels[label]!);
-      if (byPair !== undefined) for (const selectorId of byPair) this.reconcileById(selectorId, id, labels);
-    }
-    // Matched before but without the selector's anchor now (so not visited above): no match any more.
-    for (const selectorId of previous ?? EMPTY) {
+    for (const label in labels) this.reconcileAnchoredOn(label, labels[label]!, id, labels);
+    if (previous !== undefined) this.unlinkWithoutAnchor(previous, id, labels);
+  }
+
+  /** Reconciles the item with the selectors anchored on one of its labels. */
+  private reconcileAnchoredOn(label: string, value: string, id: I, labels: Labels): void {
+    const byLabel = this.selectorsByLabel.get(label);
+    if (byLabel !== undefined) for (const selectorId of byLabel) this.reconcileById(selectorId, id, labels);
+    const byPair = this.selectorsByPair.get(label)?.get(value);
+    if (byPair !== undefined) for (const selectorId of byPair) this.reconcileById(selectorId, id, labels);
+  }
+
+  /** Matched before but without the selector's anchor now (so not visited): no match any more. */
+  private unlinkWithoutAnchor(previous: readonly S[], id: I, labels: Labels): void {
+    for (const selectorId of previous) {
       const anchor = this.selectors.get(selectorId)?.anchor;
       if (anchor !== undefined && !carries(labels, anchor)) this.unlink(selectorId, id);
     }
@@ -203,7 +214,7 @@ export function anchorOf(selector: Selector): Anchor {
     case 'startsWith':
     case 'endsWith':
     case 'contains':
-      return { label: selector.label };
+      return { label: selector.label, value: undefined };
     case 'and': {
       const left = anchorOf(selector.left);
       const right = anchorOf(selector.right);
@@ -214,7 +225,9 @@ export function anchorOf(selector: Selector): Anchor {
       const left = anchorOf(selector.left);
       const right = anchorOf(selector.right);
       if (left === undefined || right === undefined || left.label !== right.label) return undefined;
-      return left.value !== undefined && left.value === right.value ? left : { label: left.label };
+      return left.value !== undefined && left.value === right.value
+        ? left
+        : { label: left.label, value: undefined };
     }
     default:
       return undefined;

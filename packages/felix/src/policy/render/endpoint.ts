@@ -66,15 +66,15 @@ export function tierAndProfileRules(
   for (const tier of endpoint.tiers) {
     const policies = direction === 'ingress' ? tier.ingressPolicies : tier.egressPolicies;
     if (policies.length === 0) continue;
-    rules.push({ match: '', action: clearMarks(MARK_PASS), comment: `start of tier ${tier.name}` });
+    rules.push({ match: '', action: CLEAR_PASS, comment: `start of tier ${tier.name}` });
     for (const id of policies) {
       rules.push(
-        { match: markIsClear(MARK_PASS), action: `-j ${policyChainName(direction, id)}` },
-        { match: markIsSet(MARK_ACCEPT), action: '-j RETURN', comment: 'return if policy accepted' },
+        { match: PASS_IS_CLEAR, action: `-j ${policyChainName(direction, id)}` },
+        { match: ACCEPT_IS_SET, action: '-j RETURN', comment: 'return if policy accepted' },
       );
     }
     rules.push({
-      match: markIsClear(MARK_PASS),
+      match: PASS_IS_CLEAR,
       action: '-j DROP',
       comment: `end of tier ${tier.name}: drop if no policy passed`,
     });
@@ -83,12 +83,17 @@ export function tierAndProfileRules(
   for (const id of endpoint.profileIds) {
     rules.push(
       { match: '', action: `-j ${profileChainName(direction, id)}` },
-      { match: markIsSet(MARK_ACCEPT), action: '-j RETURN', comment: 'return if profile accepted' },
+      { match: ACCEPT_IS_SET, action: '-j RETURN', comment: 'return if profile accepted' },
     );
   }
   rules.push({ match: '', action: '-j DROP', comment: 'drop if no profile accepted' });
   return rules;
 }
+
+// Built once: every endpoint chain repeats them for each policy.
+const CLEAR_PASS = clearMarks(MARK_PASS);
+const PASS_IS_CLEAR = markIsClear(MARK_PASS);
+const ACCEPT_IS_SET = markIsSet(MARK_ACCEPT);
 
 /** Only the endpoint's own IPv4 addresses may be sources; with none, nothing IPv4 leaves it. */
 function antiSpoofing(endpoint: EndpointModel): Rule[] {

@@ -3,9 +3,9 @@
 // is the same on every run. Names: `mg4-<kind>-<hash>` (kind s = selector, n = nets, p = named port),
 // 28 characters, within ipset's 31.
 
-import { createHash } from 'node:crypto';
 import type { IpSetSpec, IpSetType } from '@margay/dataplane';
 import type { IpSetRef } from '../model';
+import { sha256 } from './hash';
 import { TextMemo } from './memo';
 
 const KIND_LETTER: Record<IpSetRef['kind'], string> = { selector: 's', nets: 'n', 'named-port': 'p' };
@@ -32,11 +32,18 @@ export function ipSetKey(ref: IpSetRef): string {
 
 /** Specs by ipSetKey: the key holds the kind, and the spec is a function of the key alone. */
 const specs = new TextMemo<IpSetSpec>();
+/** Selector sets (nearly all of them) by their selector alone: a lookup builds no key. */
+const selectorSpecs = new TextMemo<IpSetSpec>();
 
 export function ipSetSpecFor(ref: IpSetRef): IpSetSpec {
+  if (ref.kind === 'selector') {
+    return selectorSpecs.find(ref.selector) ?? selectorSpecs.remember(ref.selector, specOf(ref));
+  }
   const key = ipSetKey(ref);
-  return specs.get(key, () => {
-    const hash = createHash('sha256').update(key).digest('base64url').slice(0, HASH_LENGTH);
-    return { name: `mg4-${KIND_LETTER[ref.kind]}-${hash}`, type: KIND_TYPE[ref.kind] };
-  });
+  return specs.find(key) ?? specs.remember(key, specOf(ref));
+}
+
+function specOf(ref: IpSetRef): IpSetSpec {
+  const hash = sha256(ipSetKey(ref), 'base64url').slice(0, HASH_LENGTH);
+  return { name: `mg4-${KIND_LETTER[ref.kind]}-${hash}`, type: KIND_TYPE[ref.kind] };
 }

@@ -51,4 +51,16 @@ describe('chain names', () => {
       expect(policyChainName('egress', id)).toMatch(valid);
     }
   });
+
+  test('names are remembered per prefix and length: the same id under another one gets its own name', () => {
+    const id = 'an-id-of-twenty-chars';
+    expect(lengthLimitedName('mg-pi-', id)).toBe('mg-pi-an-id-of-twenty-chars');
+    expect(lengthLimitedName('mg-po-', id)).toBe('mg-po-an-id-of-twenty-chars');
+    // Shorter limit: hashed, and not the remembered verbatim name of the default length.
+    expect(lengthLimitedName('mg-pi-', id, 24)).toMatch(/^mg-pi-an-id-o_[0-9a-f]{10}$/);
+    expect(lengthLimitedName('mg-pi-', id)).toBe('mg-pi-an-id-of-twenty-chars');
+    // A prefix that spells another length is just a prefix.
+    expect(lengthLimitedName('24:mg-', 'x')).toBe('24:mg-x');
+    expect(lengthLimitedName('mg-', 'x', 24)).toBe('mg-x');
+  });
 });

@@ -4,25 +4,44 @@
 // end in `_` plus a hash of the whole id; a verbatim name never contains `_`, so distinct ids always
 // get distinct names and the same id always the same name.
 
-import { createHash } from 'node:crypto';
 import type { Direction } from './errors';
+import { sha256 } from './hash';
 import { TextMemo } from './memo';
 
 export const MAX_CHAIN_NAME_LENGTH = 28;
 const HASH_LENGTH = 10;
 const VERBATIM = /^[A-Za-z0-9./-]+$/;
 
-/** Names by their inputs (as JSON, so that no two inputs share a key). */
-const names = new TextMemo<string>();
+/**
+ * Names by id, in one memo per length and prefix (a handful: the callers' prefixes are constants),
+ * so a lookup builds no key: a start asks for a name about 10,000 times.
+ */
+const memos = new Map<number, Map<string, TextMemo<string>>>();
+/** Bounds the lengths and prefixes remembered, should callers ever pass ones of their own making. */
+const MAX_SCOPES = 64;
 
 export function lengthLimitedName(prefix: string, id: string, max = MAX_CHAIN_NAME_LENGTH): string {
-  return names.get(JSON.stringify([prefix, id, max]), () => computeName(prefix, id, max));
+  const memo = memos.get(max)?.get(prefix) ?? newMemo(prefix, max);
+  return memo.find(id) ?? memo.remember(id, computeName(prefix, id, max));
+}
+
+function newMemo(prefix: string, max: number): TextMemo<string> {
+  let byPrefix = memos.get(max);
+  if (byPrefix === undefined) {
+    if (memos.size >= MAX_SCOPES) memos.clear();
+    byPrefix = new Map();
+    memos.set(max, byPrefix);
+  }
+  if (byPrefix.size >= MAX_SCOPES) byPrefix.clear();
+  const memo = new TextMemo<string>();
+  byPrefix.set(prefix, memo);
+  return memo;
 }
 
 function computeName(prefix: string, id: string, max: number): string {
   const readable = id.replaceAll('/', ':');
   if (VERBATIM.test(id) && prefix.length + id.length <= max) return prefix + readable;
-  const hash = createHash('sha256').update(id).digest('hex').slice(0, HASH_LENGTH);
+  const hash = sha256(id, 'hex').slice(0, HASH_LENGTH);
   const room = max - prefix.length - HASH_LENGTH - 1;
   if (room < 0) throw new Error(`chain prefix ${JSON.stringify(prefix)} leaves no room for a name`);
   const head = readable.replace(/[^A-Za-z0-9.:-]/g, '-').slice(0, room);

@@ -95,15 +95,22 @@ export function renderRules(
 ): RenderedRules {
   const rules: Rule[] = [];
   const ipSets = new Map<string, IpSetRef>();
-  policyRules.forEach((policyRule, index) => {
-    const renderer = new OneRule(owner, direction, index, policyRule, ipSets);
-    rules.push(...renderer.render());
-  });
-  return { rules, ipSets: [...ipSets.values()] };
+  for (let index = 0; index < policyRules.length; index++) {
+    const renderer = new OneRule(owner, direction, index, policyRules[index]!, ipSets);
+    for (const rule of renderer.render()) rules.push(rule);
+  }
+  return { rules, ipSets: Array.from(ipSets.values()) };
 }
 
 type Side = 'source' | 'destination';
 
+/** What a rule without source or destination matches on that side: anything. */
+const ANY_ENTITY: EntityRule = Object.freeze({});
+const ACTIONS = new Set(['Allow', 'Deny', 'Pass', 'Log']);
+
+// A start renders a rule or two for each of 1,000 policies: enough for V8 to optimize these
+// methods, so they are kept to plain loops and string appends (no spreads, array literals or
+// closures per call), which are cheap to compile as well as to run.
 class OneRule {
   constructor(
     private readonly owner: RuleOwner,
@@ -138,43 +145,50 @@ class OneRule {
     if (protocol === null) return []; // an IPv6-only protocol (ICMPv6)
     if (protocol !== undefined && notProtocol !== undefined && protocol === notProtocol) return []; // never matches
 
-    const parts: string[] = [];
-    if (protocol !== undefined) parts.push(`-p ${protocol}`);
-    else if (notProtocol !== undefined && notProtocol !== null) parts.push(`! -p ${notProtocol}`);
+    // The matches every alternative shares, space-separated.
+    let common = '';
+    if (protocol !== undefined) common = `-p ${protocol}`;
+    else if (notProtocol !== undefined && notProtocol !== null) common = `! -p ${notProtocol}`;
     // (protocol and a different notProtocol: the protocol already excludes it)
 
-    for (const side of ['source', 'destination'] as const) {
-      const nets = this.netsMatch(side);
-      if (nets === null) return []; // only IPv6 nets: cannot match an IPv4 packet
-      parts.push(...nets);
-    }
-    for (const side of ['source', 'destination'] as const) parts.push(...this.selectorMatch(side));
-    parts.push(...this.icmpMatch(protocol));
-    for (const side of ['source', 'destination'] as const) parts.push(...this.notPortsMatch(side, protocol));
+    const sourceNets = this.netsMatch('source');
+    if (sourceNets === null) return []; // only IPv6 nets: cannot match an IPv4 packet
+    const destinationNets = this.netsMatch('destination');
+    if (destinationNets === null) return [];
+    common = append(append(common, sourceNets), destinationNets);
+    common = append(common, this.selectorMatch('source'));
+    common = append(common, this.selectorMatch('destination'));
+    common = append(common, this.icmpMatch(protocol));
+    common = append(common, this.notPortsMatch('source', protocol));
+    common = append(common, this.notPortsMatch('destination', protocol));
 
+    const sourcePorts = this.portAlternatives('source', protocol);
+    const destinationPorts = this.portAlternatives('destination', protocol);
     const alternatives: string[] = [];
-    for (const sourcePorts of this.portAlternatives('source', protocol)) {
-      for (const destinationPorts of this.portAlternatives('destination', protocol)) {
-        alternatives.push(join([...parts, sourcePorts, destinationPorts]));
-      }
+    for (const sourcePort of sourcePorts) {
+      const withSource = append(common, sourcePort);
+      for (const destinationPort of destinationPorts) alternatives.push(append(withSource, destinationPort));
     }
     return this.withAction(alternatives);
   }
 
   private checkFields(): void {
-    for (const field of Object.keys(this.rule)) {
+    const rule = this.rule;
+    for (const field in rule) {
       if (!SUPPORTED_RULE_FIELDS.has(field)) this.fail(field, 'is not supported by margay');
     }
-    for (const side of ['source', 'destination'] as const) {
-      const entity = this.rule[side];
-      if (entity === undefined) continue;
-      for (const field of Object.keys(entity)) {
-        if (!SUPPORTED_ENTITY_FIELDS.has(field)) this.fail(`${side}.${field}`, 'is not supported by margay');
-      }
-    }
-    const action = this.rule.action as string;
-    if (!['Allow', 'Deny', 'Pass', 'Log'].includes(action)) {
+    this.checkEntityFields('source', rule.source);
+    this.checkEntityFields('destination', rule.destination);
+    const action = rule.action as string;
+    if (!ACTIONS.has(action)) {
       this.fail('action', `must be Allow, Deny, Pass or Log (got ${JSON.stringify(action)})`);
+    }
+  }
+
+  private checkEntityFields(side: Side, entity: EntityRule | undefined): void {
+    if (entity === undefined) return;
+    for (const field in entity) {
+      if (!SUPPORTED_ENTITY_FIELDS.has(field)) this.fail(`${side}.${field}`, 'is not supported by margay');
     }
   }
 
@@ -188,7 +202,7 @@ class OneRule {
   }
 
   private entity(side: Side): EntityRule {
-    return this.rule[side] ?? {};
+    return (side === 'source' ? this.rule.source : this.rule.destination) ?? ANY_ENTITY;
   }
 
   private addSet(ref: IpSetRef): string {
@@ -197,21 +211,24 @@ class OneRule {
     return spec.name;
   }
 
-  /** Set matches for nets and notNets; `null` if the rule lists nets but none is IPv4. */
-  private netsMatch(side: Side): string[] | null {
+  /** Set matches for nets and notNets ('' for none); `null` if the rule lists nets but none is IPv4. */
+  private netsMatch(side: Side): string | null {
     const { nets, notNets } = this.entity(side);
     const direction = side === 'source' ? 'src' : 'dst';
-    const parts: string[] = [];
+    let match = '';
     if (nets !== undefined && nets.length > 0) {
-      const v4 = nets.filter(isIpv4Net);
+      const v4 = ipv4Nets(nets);
       if (v4.length === 0) return null;
-      parts.push(`-m set --match-set ${this.addSet({ kind: 'nets', nets: v4 })} ${direction}`);
+      match = `-m set --match-set ${this.addSet({ kind: 'nets', nets: v4 })} ${direction}`;
     }
-    const notV4 = (notNets ?? []).filter(isIpv4Net);
+    const notV4 = notNets === undefined ? [] : ipv4Nets(notNets);
     if (notV4.length > 0) {
-      parts.push(`-m set ! --match-set ${this.addSet({ kind: 'nets', nets: notV4 })} ${direction}`);
+      match = append(
+        match,
+        `-m set ! --match-set ${this.addSet({ kind: 'nets', nets: notV4 })} ${direction}`,
+      );
     }
-    return parts;
+    return match;
   }
 
   private folded(side: Side) {
@@ -223,40 +240,42 @@ class OneRule {
     }
   }
 
-  private selectorMatch(side: Side): string[] {
+  private selectorMatch(side: Side): string {
     const folded = this.folded(side);
     const direction = side === 'source' ? 'src' : 'dst';
-    const parts: string[] = [];
+    let match = '';
     if (folded.selector !== undefined) {
       const name = this.addSet({ kind: 'selector', selector: folded.selector });
-      parts.push(`-m set --match-set ${name} ${direction}`);
+      match = `-m set --match-set ${name} ${direction}`;
     }
     if (folded.notSelector !== undefined) {
       const name = this.addSet({ kind: 'selector', selector: folded.notSelector });
-      parts.push(`-m set ! --match-set ${name} ${direction}`);
+      match = append(match, `-m set ! --match-set ${name} ${direction}`);
     }
-    return parts;
+    return match;
   }
 
-  private icmpMatch(protocol: string | undefined): string[] {
-    const parts: string[] = [];
-    for (const field of ['icmp', 'notICMP'] as const) {
-      const icmp = this.rule[field];
-      if (icmp === undefined) continue;
-      if (protocol !== 'icmp') this.fail(field, 'needs protocol ICMP');
-      if (icmp.type === undefined) {
-        if (icmp.code !== undefined) this.fail(`${field}.code`, 'a code needs a type');
-        continue; // {}: any ICMP (or, negated, nothing to exclude beyond the protocol)
-      }
-      const value = icmp.code === undefined ? `${icmp.type}` : `${icmp.type}/${icmp.code}`;
-      parts.push(`-m icmp ${field === 'notICMP' ? '! ' : ''}--icmp-type ${value}`);
-    }
-    return parts;
+  private icmpMatch(protocol: string | undefined): string {
+    const icmp = this.icmpPart('icmp', protocol);
+    return append(icmp, this.icmpPart('notICMP', protocol));
   }
 
-  private checkPorts(side: Side, field: 'ports' | 'notPorts', protocol: string | undefined): Port[] {
-    const ports = this.entity(side)[field] ?? [];
-    if (ports.length === 0) return [];
+  private icmpPart(field: 'icmp' | 'notICMP', protocol: string | undefined): string {
+    const icmp = field === 'icmp' ? this.rule.icmp : this.rule.notICMP;
+    if (icmp === undefined) return '';
+    if (protocol !== 'icmp') this.fail(field, 'needs protocol ICMP');
+    if (icmp.type === undefined) {
+      if (icmp.code !== undefined) this.fail(`${field}.code`, 'a code needs a type');
+      return ''; // {}: any ICMP (or, negated, nothing to exclude beyond the protocol)
+    }
+    const value = icmp.code === undefined ? `${icmp.type}` : `${icmp.type}/${icmp.code}`;
+    return `-m icmp ${field === 'notICMP' ? '! ' : ''}--icmp-type ${value}`;
+  }
+
+  private checkPorts(side: Side, field: 'ports' | 'notPorts', protocol: string | undefined): readonly Port[] {
+    const entity = this.entity(side);
+    const ports = (field === 'ports' ? entity.ports : entity.notPorts) ?? NO_PORTS;
+    if (ports.length === 0) return NO_PORTS;
     if (protocol === undefined || !PORT_PROTOCOLS.has(protocol)) {
       this.fail(`${side}.${field}`, 'ports need protocol TCP, UDP, SCTP or UDPLite');
     }
@@ -282,59 +301,99 @@ class OneRule {
   /** One iptables match per alternative; [''] when the side has no ports (any port). */
   private portAlternatives(side: Side, protocol: string | undefined): string[] {
     const ports = this.checkPorts(side, 'ports', protocol);
-    if (ports.length === 0 || protocol === undefined) return [''];
+    if (ports.length === 0 || protocol === undefined) return ANY_PORT;
     const flag = side === 'source' ? '--sports' : '--dports';
     const direction = side === 'source' ? 'src,src' : 'dst,dst';
-    return [
-      ...multiportChunks(ports.filter(isNumericPort)).map((chunk) => `-m multiport ${flag} ${chunk}`),
-      ...ports
-        .filter(isNamedPort)
-        .map((name) => `-m set --match-set ${this.namedPortSet(side, protocol, name)} ${direction}`),
-    ];
+    const alternatives: string[] = [];
+    for (const chunk of multiportChunks(ports)) alternatives.push(`-m multiport ${flag} ${chunk}`);
+    for (const port of ports) {
+      if (isNamedPort(port)) {
+        alternatives.push(`-m set --match-set ${this.namedPortSet(side, protocol, port)} ${direction}`);
+      }
+    }
+    return alternatives;
   }
 
   /** notPorts: every listed port is excluded, so the negated matches are ANDed in one rule. */
-  private notPortsMatch(side: Side, protocol: string | undefined): string[] {
+  private notPortsMatch(side: Side, protocol: string | undefined): string {
     const ports = this.checkPorts(side, 'notPorts', protocol);
-    if (ports.length === 0 || protocol === undefined) return [];
+    if (ports.length === 0 || protocol === undefined) return '';
     const flag = side === 'source' ? '--sports' : '--dports';
     const direction = side === 'source' ? 'src,src' : 'dst,dst';
-    return [
-      ...multiportChunks(ports.filter(isNumericPort)).map((chunk) => `-m multiport ! ${flag} ${chunk}`),
-      ...ports
-        .filter(isNamedPort)
-        .map((name) => `-m set ! --match-set ${this.namedPortSet(side, protocol, name)} ${direction}`),
-    ];
+    let match = '';
+    for (const chunk of multiportChunks(ports)) match = append(match, `-m multiport ! ${flag} ${chunk}`);
+    for (const port of ports) {
+      if (isNamedPort(port)) {
+        match = append(match, `-m set ! --match-set ${this.namedPortSet(side, protocol, port)} ${direction}`);
+      }
+    }
+    return match;
   }
 
   private withAction(alternatives: readonly string[]): Rule[] {
-    const comment = `${this.owner.id.slice(0, 80)} ${this.direction} rule ${this.index} ${this.rule.action}`;
-    const [only] = alternatives;
-    const single = alternatives.length === 1 && only !== undefined;
-    const each = (action: string): Rule[] =>
-      alternatives.map((match, i) => (i === 0 ? { match, action, comment } : { match, action }));
-    switch (this.rule.action) {
+    const action = this.rule.action;
+    const comment = `${this.owner.id.slice(0, 80)} ${this.direction} rule ${this.index} ${action}`;
+    switch (action) {
       case 'Deny':
-        return each('-j DROP');
+        return withComment(alternatives, DROP, comment, []);
       case 'Allow':
-      case 'Pass': {
-        const bit = this.rule.action === 'Allow' ? MARK_ACCEPT : MARK_PASS;
-        return [...each(setMark(bit)), { match: markIsSet(bit), action: '-j RETURN' }];
-      }
+        return withComment(alternatives, SET_ACCEPT, comment, [RETURN_IF_ACCEPTED()]);
+      case 'Pass':
+        return withComment(alternatives, SET_PASS, comment, [RETURN_IF_PASSED()]);
       case 'Log':
-        if (single) return [{ match: only, action: LOG_ACTION, comment }];
-        return [
-          { match: '', action: clearMarks(MARK_SCRATCH), comment },
-          ...alternatives.map((match) => ({ match, action: setMark(MARK_SCRATCH) })),
-          { match: markIsSet(MARK_SCRATCH), action: LOG_ACTION },
-          { match: '', action: clearMarks(MARK_SCRATCH) },
-        ];
+        return logRules(alternatives, comment);
     }
   }
 }
 
-function join(parts: readonly string[]): string {
-  return parts.filter((part) => part !== '').join(' ');
+const NO_PORTS: readonly Port[] = Object.freeze([]);
+/** A side without ports: one alternative that adds no match. */
+const ANY_PORT: string[] = [''];
+const DROP = '-j DROP';
+const SET_ACCEPT = setMark(MARK_ACCEPT);
+const SET_PASS = setMark(MARK_PASS);
+const SET_SCRATCH = setMark(MARK_SCRATCH);
+const CLEAR_SCRATCH = clearMarks(MARK_SCRATCH);
+// Fresh objects each time: the rules handed out are the caller's.
+const RETURN_IF_ACCEPTED = (): Rule => ({ match: markIsSet(MARK_ACCEPT), action: '-j RETURN' });
+const RETURN_IF_PASSED = (): Rule => ({ match: markIsSet(MARK_PASS), action: '-j RETURN' });
+
+/** One rule per alternative with `action` (the first carries the comment), then `after`. */
+function withComment(
+  alternatives: readonly string[],
+  action: string,
+  comment: string,
+  after: Rule[],
+): Rule[] {
+  const rules: Rule[] = [];
+  for (let i = 0; i < alternatives.length; i++) {
+    const match = alternatives[i]!;
+    rules.push(i === 0 ? { match, action, comment } : { match, action });
+  }
+  for (const rule of after) rules.push(rule);
+  return rules;
+}
+
+/** Log once per packet: one LOG rule, or for an OR of matches, the scratch mark set by any of them. */
+function logRules(alternatives: readonly string[], comment: string): Rule[] {
+  const [only] = alternatives;
+  if (alternatives.length === 1 && only !== undefined) return [{ match: only, action: LOG_ACTION, comment }];
+  const rules: Rule[] = [{ match: '', action: CLEAR_SCRATCH, comment }];
+  for (const match of alternatives) rules.push({ match, action: SET_SCRATCH });
+  rules.push({ match: markIsSet(MARK_SCRATCH), action: LOG_ACTION }, { match: '', action: CLEAR_SCRATCH });
+  return rules;
+}
+
+/** `text` and `part` joined by a space; an empty one adds nothing. */
+function append(text: string, part: string): string {
+  if (part === '') return text;
+  return text === '' ? part : `${text} ${part}`;
+}
+
+function ipv4Nets(nets: readonly string[]): string[] {
+  const v4: string[] = [];
+  for (const net of nets) if (isIpv4Net(net)) v4.push(net);
+  return v4;
 }
 
 function isIpv4Net(net: string): boolean {
@@ -349,12 +408,13 @@ function isNumericPort(port: Port): boolean {
   return !isNamedPort(port);
 }
 
-/** Comma lists of at most 15 multiport slots (a range `a:b` takes two). */
+/** Comma lists of at most 15 multiport slots (a range `a:b` takes two), of the numeric ports. */
 function multiportChunks(ports: readonly Port[]): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let slots = 0;
   for (const port of ports) {
+    if (!isNumericPort(port)) continue;
     const text = String(port);
     const size = text.includes(':') ? 2 : 1;
     if (slots + size > MULTIPORT_SLOTS) {

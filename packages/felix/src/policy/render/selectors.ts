@@ -39,7 +39,10 @@ const foldedSelectors = new TextMemo<FoldedSelectors>();
 export function foldSelectors(entity: EntitySelectors, namespace: string | undefined): FoldedSelectors {
   const { selector, notSelector, namespaceSelector } = entity;
   const key = JSON.stringify([namespace, selector, notSelector, namespaceSelector]);
-  return foldedSelectors.get(key, () => fold(selector, notSelector, namespaceSelector, namespace));
+  return (
+    foldedSelectors.find(key) ??
+    foldedSelectors.remember(key, fold(selector, notSelector, namespaceSelector, namespace))
+  );
 }
 
 function fold(
