@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as FelixProcessSettings;
   const store = new EtcdDatastore({ endpoints: [...settings.etcdEndpoints] });
   const recorder = new ApplyRecorder();
+  let inSyncAt: number | undefined;
   const felix = new Felix({
     datastore: store,
     nodeName: settings.nodeName,
@@ -35,7 +36,13 @@ async function main(): Promise<void> {
       earlyProgramming: settings.earlyProgramming,
     },
     // Failed applies are retried; saying so is what tells a slow start from a broken one.
-    log: { info: () => {}, warn: (message) => console.error(`felix: ${message.slice(0, 2000)}`) },
+    log: {
+      // Felix says when every policy input has listed: where the listing ends and the apply begins.
+      info: (message) => {
+        if (message.startsWith('felix policy in sync')) inSyncAt ??= monotonicMs();
+      },
+      warn: (message) => console.error(`felix: ${message.slice(0, 2000)}`),
+    },
   });
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -55,6 +62,7 @@ async function main(): Promise<void> {
     tell({
       type: 'programmed',
       startMs: first.finishedAt - started,
+      inSyncMs: (inSyncAt ?? Number.NaN) - started,
       beforeApplyMs: first.startedAt - started,
       steps: first.steps,
       bytesWritten: first.bytesWritten,

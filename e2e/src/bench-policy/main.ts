@@ -295,7 +295,8 @@ function printStart(
     );
   }
   console.log(
-    `  started → full apply begins (list, decode, calc, render) ${ms(report.beforeApplyMs)}; ` +
+    `  started → in sync (listed, decoded, calculated) ${ms(report.inSyncMs)} → full apply begins ` +
+      `${ms(report.beforeApplyMs)}; ` +
       STEPS.map((step) => `${step} ${ms(report.steps[step])}`).join(', '),
   );
   const { early } = report;

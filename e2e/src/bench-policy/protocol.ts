@@ -35,7 +35,9 @@ export interface ProgrammedReport {
   readonly type: 'programmed';
   /** felix.start() → the first full apply finished. */
   readonly startMs: number;
-  /** felix.start() → the first full apply began writing (list, decode, calc, render). */
+  /** felix.start() → felix said every policy input had listed (in sync). */
+  readonly inSyncMs: number;
+  /** felix.start() → the first full apply began writing (after an early apply still running). */
   readonly beforeApplyMs: number;
   readonly steps: Readonly<Record<Step, number>>;
   readonly bytesWritten: number;
