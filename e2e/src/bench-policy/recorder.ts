@@ -47,12 +47,26 @@ export interface EarlyApply {
 export const STEPS = ['ipset updates', 'filter', 'nat', 'ipset deletions'] as const;
 export type Step = (typeof STEPS)[number];
 
+/** What one apply staged and wrote, from its ipset updates on. */
+interface ApplyRecord {
+  readonly startedAt: number;
+  readonly chains: (readonly Chain[])[];
+  readonly members: [set: string, members: readonly string[]][];
+  readonly steps: Record<Step, number>;
+  bytes: number;
+}
+
+const noSteps = (): Record<Step, number> => ({ 'ipset updates': 0, filter: 0, nat: 0, 'ipset deletions': 0 });
+
 export class ApplyRecorder {
-  private chains: (readonly Chain[])[] = [];
-  private members: [set: string, members: readonly string[]][] = [];
-  private bytes = 0;
-  private startedAt = 0;
-  private steps: Record<Step, number> = { 'ipset updates': 0, filter: 0, nat: 0, 'ipset deletions': 0 };
+  /** Staged by the calc since the last apply began: the next apply's. */
+  private staged: Pick<ApplyRecord, 'chains' | 'members'> = { chains: [], members: [] };
+  /**
+   * Applies that began (their ipset updates) and have not finished, oldest first: an early apply's
+   * filter restore runs on while the next apply writes its sets, so there may be two. A table
+   * apply belongs to the oldest.
+   */
+  private readonly open: ApplyRecord[] = [];
   private readonly listeners = new Set<(batch: AppliedBatch) => void>();
   readonly early: EarlyApply[] = [];
 
@@ -92,16 +106,19 @@ export class ApplyRecorder {
     return {
       name: inner.name,
       updateChains: (chains: readonly Chain[]) => {
-        this.chains.push(chains);
+        this.staged.chains.push(chains);
         inner.updateChains(chains);
       },
       removeChains: (names) => inner.removeChains(names),
       setHooks: (kernelChain, rules) => inner.setHooks(kernelChain, rules),
       prime: () => inner.prime(),
       apply: async (options?: TableApplyOptions): Promise<TableApplyResult> => {
-        const result = await this.timed(inner.name === 'nat' ? 'nat' : 'filter', () => inner.apply(options));
-        this.bytes += result.bytesWritten;
-        if (options?.additive === true) this.finishEarly();
+        const record = this.oldest();
+        const result = await timed(record, inner.name === 'nat' ? 'nat' : 'filter', () =>
+          inner.apply(options),
+        );
+        record.bytes += result.bytesWritten;
+        if (options?.additive === true) this.finishEarly(record);
         return result;
       },
     };
@@ -112,74 +129,78 @@ export class ApplyRecorder {
     return {
       replaceMembers: (set: IpSetSpec, members: Iterable<string>) => {
         const list = [...members];
-        this.members.push([set.name, list]);
+        this.staged.members.push([set.name, list]);
         inner.replaceMembers(set, list);
       },
       addMembers: (name, members) => {
         const list = [...members];
-        this.members.push([name, list]);
+        this.staged.members.push([name, list]);
         inner.addMembers(name, list);
       },
       removeMembers: (name, members) => inner.removeMembers(name, members),
       removeSet: (name) => inner.removeSet(name),
       prime: () => inner.prime(),
       applyUpdates: async (): Promise<IpSetApplyResult> => {
-        this.startedAt = monotonicMs();
-        const result = await this.timed('ipset updates', () => inner.applyUpdates());
-        this.bytes += result.bytesWritten;
+        // An apply begins: it takes what was staged.
+        const record: ApplyRecord = { ...this.staged, startedAt: monotonicMs(), steps: noSteps(), bytes: 0 };
+        this.staged = { chains: [], members: [] };
+        this.open.push(record);
+        const result = await timed(record, 'ipset updates', () => inner.applyUpdates());
+        record.bytes += result.bytesWritten;
         return result;
       },
       applyDeletions: async (): Promise<IpSetApplyResult> => {
-        const result = await this.timed('ipset deletions', () => inner.applyDeletions());
-        this.bytes += result.bytesWritten;
-        this.finish();
+        const record = this.oldest();
+        const result = await timed(record, 'ipset deletions', () => inner.applyDeletions());
+        record.bytes += result.bytesWritten;
+        this.finish(record);
         return result;
       },
     };
   }
 
-  private async timed<T>(step: Step, run: () => Promise<T>): Promise<T> {
-    const started = monotonicMs();
-    try {
-      return await run();
-    } finally {
-      this.steps[step] = monotonicMs() - started;
-    }
+  private oldest(): ApplyRecord {
+    const record = this.open[0];
+    if (record === undefined)
+      throw new Error('the recorder saw a table apply or ipset deletions before any ipset updates');
+    return record;
   }
 
   /** An early apply ends with its additive filter apply; it is not an AppliedBatch. */
-  private finishEarly(): void {
+  private finishEarly(record: ApplyRecord): void {
+    this.open.shift();
     this.early.push({
-      startedAt: this.startedAt,
+      startedAt: record.startedAt,
       finishedAt: monotonicMs(),
-      ipsetMs: this.steps['ipset updates'],
-      filterMs: this.steps.filter,
-      bytesWritten: this.bytes,
+      ipsetMs: record.steps['ipset updates'],
+      filterMs: record.steps.filter,
+      bytesWritten: record.bytes,
     });
-    this.reset();
   }
 
-  private finish(): void {
-    const { chains, members } = this;
+  private finish(record: ApplyRecord): void {
+    this.open.shift();
+    const { chains, members } = record;
     const batch: AppliedBatch = {
       finishedAt: monotonicMs(),
-      bytesWritten: this.bytes,
+      bytesWritten: record.bytes,
       hasRule: (pattern) =>
         chains.some((list) =>
           list.some((chain) => chain.rules.some((rule) => pattern.test(`${rule.match} ${rule.action}`))),
         ),
       setOf: (member) => members.find(([, list]) => list.includes(member))?.[0],
-      startedAt: this.startedAt,
-      steps: this.steps,
+      startedAt: record.startedAt,
+      steps: record.steps,
     };
-    this.reset();
     for (const listener of [...this.listeners]) listener(batch);
   }
+}
 
-  private reset(): void {
-    this.steps = { 'ipset updates': 0, filter: 0, nat: 0, 'ipset deletions': 0 };
-    this.chains = [];
-    this.members = [];
-    this.bytes = 0;
+async function timed<T>(record: ApplyRecord, step: Step, run: () => Promise<T>): Promise<T> {
+  const started = monotonicMs();
+  try {
+    return await run();
+  } finally {
+    record.steps[step] = monotonicMs() - started;
   }
 }

@@ -90,18 +90,21 @@ export class IpSetManager implements IpSets {
   applyUpdates(): Promise<IpSetApplyResult> {
     return this.serially(async () => {
       const kernel = this.kernel ?? (await this.read());
+      // Taken now: a set changed while the restore runs is for the next apply (a failed restore
+      // makes the next apply read the kernel and compare every set).
       const names = this.compareAll ? [...this.desired.keys()] : [...this.dirty];
+      this.compareAll = false;
+      this.dirty.clear();
       const lines: string[] = [];
       const after = new Map(kernel);
       for (const name of names) {
         const wanted = this.desired.get(name);
-        if (wanted !== undefined) lines.push(...this.updateLines(name, wanted, kernel.get(name)));
-        if (wanted !== undefined) after.set(name, cloneState(wanted));
+        if (wanted === undefined) continue;
+        this.updateLines(lines, name, wanted, kernel.get(name));
+        after.set(name, cloneState(wanted));
       }
       const written = await this.restore(lines);
       this.kernel = after;
-      this.compareAll = false;
-      this.dirty.clear();
       return written;
     });
   }
@@ -124,28 +127,37 @@ export class IpSetManager implements IpSets {
     return set;
   }
 
-  /** The restore lines that turn the kernel's set (if any) into the desired one. */
-  private updateLines(name: string, wanted: SetState, current: SetState | undefined): string[] {
+  /**
+   * Appends the restore lines that turn the kernel's set (if any) into the desired one (appended
+   * one by one: a set may hold more members than a spread can pass as arguments).
+   */
+  private updateLines(lines: string[], name: string, wanted: SetState, current: SetState | undefined): void {
     const create = (setName: string) =>
-      `create ${setName} ${wanted.type} family ${wanted.family} maxelem ${wanted.maxelem}`;
-    const fill = (setName: string) => [...wanted.members].map((member) => `add ${setName} ${member}`);
-    if (current === undefined) return [create(name), ...fill(name)];
-    if (current.type !== wanted.type || current.family !== wanted.family) {
+      lines.push(`create ${setName} ${wanted.type} family ${wanted.family} maxelem ${wanted.maxelem}`);
+    const fill = (setName: string) => {
+      for (const member of wanted.members) lines.push(`add ${setName} ${member}`);
+    };
+    if (current === undefined) {
+      create(name);
+      fill(name);
+    } else if (current.type !== wanted.type || current.family !== wanted.family) {
       // The kernel swaps only sets of the same type and family, and a set in use cannot be
       // destroyed: a type change needs the rules referring to the set gone first (or a new name).
-      return [`destroy ${name}`, create(name), ...fill(name)];
-    }
-    if (current.maxelem !== wanted.maxelem) {
+      lines.push(`destroy ${name}`);
+      create(name);
+      fill(name);
+    } else if (current.maxelem !== wanted.maxelem) {
       // Other metadata: build a full copy and swap it in, so rules using the set never see it empty.
       const temp = `mgt-${process.pid % 100000}-${this.tempCounter++}`;
-      return [create(temp), ...fill(temp), `swap ${temp} ${name}`, `destroy ${temp}`];
+      create(temp);
+      fill(temp);
+      lines.push(`swap ${temp} ${name}`, `destroy ${temp}`);
+    } else {
+      for (const member of current.members)
+        if (!wanted.members.has(member)) lines.push(`del ${name} ${member}`);
+      for (const member of wanted.members)
+        if (!current.members.has(member)) lines.push(`add ${name} ${member}`);
     }
-    const lines: string[] = [];
-    for (const member of current.members)
-      if (!wanted.members.has(member)) lines.push(`del ${name} ${member}`);
-    for (const member of wanted.members)
-      if (!current.members.has(member)) lines.push(`add ${name} ${member}`);
-    return lines;
   }
 
   private async restore(lines: readonly string[]): Promise<IpSetApplyResult> {

@@ -1,5 +1,5 @@
 import { waitFor } from '@margay/testkit';
-import { RecordingRunner } from '../command';
+import { type CommandRunner, RecordingRunner } from '../command';
 import { BackendDetector, detectBackend } from './backend';
 import { hashRules } from './rules';
 import { Table } from './table';
@@ -112,6 +112,38 @@ describe('Table', () => {
     const second = programmed();
     second.kernel.state.saved = saved;
     expect(await second.table.apply()).toEqual({ chainsWritten: 0, bytesWritten: 0 });
+  });
+
+  test('chains updated while a restore runs are written by the next apply, and only once', async () => {
+    const inputs: string[] = [];
+    let release: (() => void) | undefined;
+    const runner: CommandRunner = {
+      run: async (argv, input = '') => {
+        if (argv[0] === 'iptables-nft-save') return { code: 0, stdout: FOREIGN, stderr: '' };
+        inputs.push(input);
+        if (inputs.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return { code: 0, stdout: '', stderr: '' };
+      },
+    };
+    const table = new Table({ runner, name: 'filter', backend: 'nft' });
+    table.updateChains([endpoint]);
+    const first = table.apply({ additive: true });
+    await waitFor('the first restore', () => release !== undefined, 5_000);
+    const other: Chain = { name: 'mg-fw-mgB', rules: [{ match: '-p udp', action: '-j ACCEPT' }] };
+    table.updateChains([
+      other,
+      { ...endpoint, rules: [{ match: '-p tcp --dport 81', action: '-j ACCEPT' }] },
+    ]);
+    release?.();
+    await first;
+    expect(inputs[0]).toContain('--dport 80');
+    expect(inputs[0]).not.toContain('mg-fw-mgB');
+    await table.apply({ additive: true });
+    expect(inputs[1]).toContain(':mg-fw-mgB');
+    expect(inputs[1]).toMatch(/^-A mg-fw-mgA .*-p tcp --dport 81 -j ACCEPT$/m);
+    await table.apply();
+    await table.apply({ additive: true });
+    expect(inputs).toHaveLength(2); // both written: nothing left to compare or write
   });
 
   test('refresh repairs a chain someone changed and moves our hook back to the top', async () => {

@@ -58,8 +58,9 @@ export interface TableOptions {
 interface Plan {
   readonly input: string;
   readonly chainsWritten: number;
-  /** What the kernel holds once the input is applied. */
-  readonly after: Map<string, SavedChain>;
+  /** Chains as the kernel holds them once the input is applied, and chains it deletes. */
+  readonly written: readonly SavedChain[];
+  readonly deleted: readonly string[];
 }
 
 export class Table implements IptablesTable {
@@ -72,6 +73,13 @@ export class Table implements IptablesTable {
   private readonly hooks = new Map<string, HashedRule[]>();
   /** The kernel's chains as last read or written; null means read before the next write. */
   private kernel: Map<string, SavedChain> | null = null;
+  /**
+   * Our chains updated or removed since the last plan: a plan compares only these with the kernel
+   * (a start applies thousands of chains in a few batches, a change one or two), unless the
+   * kernel was read since, when every desired chain is compared.
+   */
+  private readonly dirty = new Set<string>();
+  private compareAll = true;
   private commands: IptablesCommands | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
@@ -97,6 +105,7 @@ export class Table implements IptablesTable {
     for (const chain of chains) validateChain(chain);
     for (const chain of chains) {
       this.desiredChains.set(chain.name, { chain, rules: hashRules(chain.name, chain.rules) });
+      this.dirty.add(chain.name);
     }
   }
 
@@ -105,7 +114,10 @@ export class Table implements IptablesTable {
       validateChainName(name, 'removed chain');
       if (!name.startsWith(CHAIN_PREFIX)) throw new Error(`cannot remove chain '${name}': it is not ours`);
     }
-    for (const name of names) this.desiredChains.delete(name);
+    for (const name of names) {
+      this.desiredChains.delete(name);
+      this.dirty.add(name);
+    }
   }
 
   setHooks(kernelChain: string, rules: readonly Rule[]): void {
@@ -197,18 +209,24 @@ export class Table implements IptablesTable {
   }
 
   private async sync(reread: boolean, additive: boolean): Promise<TableApplyResult> {
-    if (reread) this.kernel = await this.read(await this.programs());
-    else this.kernel ??= await this.firstRead();
+    if (reread) {
+      this.kernel = await this.read(await this.programs());
+      this.compareAll = true;
+    } else this.kernel ??= await this.firstRead();
+    const kernel = this.kernel;
     const programs = await this.programs();
-    const plan = this.plan(this.kernel, additive);
+    const plan = this.plan(kernel, additive);
     if (plan.input === '') return { chainsWritten: 0, bytesWritten: 0 };
     const argv = [programs.restore, '--noflush', '--wait', '10'];
     const result = await this.runner.run(argv, plan.input);
     if (result.code !== 0) {
-      this.kernel = null; // the kernel may hold anything now: read it before the next write
+      // The kernel may hold anything now: read it, and compare everything, before the next write.
+      this.kernel = null;
+      this.compareAll = true;
       throw new Error(restoreError(this.name, argv, plan.input, result.code, result.stderr));
     }
-    this.kernel = plan.after;
+    for (const chain of plan.written) kernel.set(chain.name, chain);
+    for (const name of plan.deleted) kernel.delete(name);
     return { chainsWritten: plan.chainsWritten, bytesWritten: Buffer.byteLength(plan.input) };
   }
 
@@ -221,8 +239,14 @@ export class Table implements IptablesTable {
     return parseSave(result.stdout, this.name);
   }
 
+  /**
+   * The restore input turning the kernel into the desired state (additive: only our chains that
+   * are missing or differ). Takes the dirty chains: what changes while its restore runs is
+   * planned by the next apply.
+   */
   private plan(kernel: ReadonlyMap<string, SavedChain>, additive: boolean): Plan {
-    const after = new Map(kernel);
+    const written: SavedChain[] = [];
+    const deleted: string[] = [];
     const declare: string[] = [];
     const hookDeletes: string[] = [];
     const appends: string[] = [];
@@ -230,13 +254,18 @@ export class Table implements IptablesTable {
     const chainDeletes: string[] = [];
     let chainsWritten = 0;
 
-    for (const [name, { rules }] of this.desiredChains) {
+    const compared = this.compareAll ? [...this.desiredChains.keys()] : [...this.dirty];
+    this.compareAll = false;
+    this.dirty.clear();
+    for (const name of compared) {
+      const rules = this.desiredChains.get(name)?.rules;
+      if (rules === undefined) continue; // removed: the deletions below, in a full apply
       const current = kernel.get(name);
       if (current !== undefined && sameHashes(current.rules, rules)) continue;
       // `:chain` creates a chain, or flushes it if it exists (restore --noflush semantics).
       declare.push(`:${name} - [0:0]`);
       for (const rule of rules) appends.push(`-A ${name} ${rule.text}`);
-      after.set(name, { name, policy: '-', rules });
+      written.push({ name, policy: '-', rules });
       chainsWritten++;
     }
 
@@ -254,7 +283,7 @@ export class Table implements IptablesTable {
       for (const rule of [...wanted].reverse()) inserts.push(`-I ${name} 1 ${rule.text}`);
       const foreign = current.filter((rule) => rule.hash === undefined);
       const policy = kernel.get(name)?.policy ?? '-';
-      after.set(name, {
+      written.push({
         name,
         policy,
         rules: [...wanted.map(({ hash, text }) => ({ hash, text })), ...foreign],
@@ -271,14 +300,14 @@ export class Table implements IptablesTable {
       if (referenced.has(name)) continue;
       declare.push(`:${name} - [0:0]`);
       chainDeletes.push(`-X ${name}`);
-      after.delete(name);
+      deleted.push(name);
       chainsWritten++;
     }
 
     const body = [...declare, ...hookDeletes, ...appends, ...inserts, ...chainDeletes];
-    if (body.length === 0) return { input: '', chainsWritten: 0, after };
+    if (body.length === 0) return { input: '', chainsWritten: 0, written, deleted };
     const input = [`*${this.name}`, ...body, 'COMMIT', ''].join('\n');
-    return { input, chainsWritten, after };
+    return { input, chainsWritten, written, deleted };
   }
 
   /** Chains that rules surviving this apply jump to: a chain still referenced cannot be deleted yet. */

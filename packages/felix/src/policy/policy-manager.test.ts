@@ -326,6 +326,85 @@ describe('PolicyManager', () => {
     expect(manager.stats().earlyApplies).toBe(2);
   });
 
+  test("an early filter restore runs on while the next apply writes its sets; the full apply's tables wait for it", async () => {
+    const { manager, filter, nat, order, put, sync } = setup(
+      [namespaceProfile('shop'), web, api('api'), allowFromApi, pool],
+      { early: true },
+    );
+    // The filter's restores finish only when the test lets them.
+    const waiting: (() => void)[] = [];
+    const apply = filter.apply.bind(filter);
+    filter.apply = async (options) => {
+      await new Promise<void>((release) => waiting.push(release));
+      const result = await apply(options);
+      order.push('filter done');
+      return result;
+    };
+    const releaseFilter = async (count: number) => {
+      await waitFor('a filter restore', () => waiting.length === 1, 5_000);
+      waiting.pop()?.();
+      await waitFor(
+        'it to finish',
+        () => order.filter((step) => step === 'filter done').length === count,
+        5_000,
+      );
+    };
+
+    await waitFor('the first early restore', () => waiting.length === 1, 5_000);
+    const api2 = { name: 'api2', namespace: 'shop', node: 'node-b', interfaceName: 'mgapi2' };
+    put(workload({ ...api2, ip: '10.0.2.9', labels: { app: 'api' } }));
+    // The second apply writes its sets while the first restore still runs, and waits for it.
+    await waitFor(
+      'the second early sets',
+      () => order.filter((step) => step === 'ipsets.updates').length === 2,
+      5_000,
+    );
+    expect(order).toEqual(['ipsets.updates', 'ipsets.updates']);
+    expect(manager.stats().earlyApplies).toBe(0);
+    await releaseFilter(1);
+    expect(manager.stats().earlyApplies).toBe(1);
+
+    // In sync while the second restore runs: the full apply's sets go at once, its tables after.
+    const synced = sync();
+    await waitFor(
+      'the full apply sets',
+      () => order.filter((step) => step === 'ipsets.updates').length === 3,
+      5_000,
+    );
+    expect(nat.applies).toBe(0);
+    await releaseFilter(2);
+    await releaseFilter(3);
+    await synced;
+    expect(order).toEqual([
+      ...['ipsets.updates', 'ipsets.updates', 'filter', 'filter done'],
+      ...['ipsets.updates', 'filter', 'filter done'],
+      ...['nat', 'filter', 'filter done', 'ipsets.deletions'],
+    ]);
+    expect(filter.additive).toEqual([true, true, false]);
+    expect(manager.stats()).toMatchObject({ applies: 1, earlyApplies: 2, failures: 0 });
+  });
+
+  test('a failed early filter restore is reported and the full apply writes its chains', async () => {
+    const { manager, filter, errors, sync } = setup(
+      [namespaceProfile('shop'), web, api('api'), allowFromApi, pool],
+      {
+        early: true,
+      },
+    );
+    filter.failNext = new Error('iptables-restore: resource busy');
+    await waitFor('the failure', () => manager.stats().failures === 1, 5_000);
+    expect(errors).toEqual([
+      expect.stringContaining(
+        'early policy apply failed (the next apply writes it): iptables-restore: resource busy',
+      ),
+    ]);
+    expect(manager.stats().earlyApplies).toBe(0);
+    await sync();
+    expect(filter.ruleTexts('mg-tw-mgweb').join('\n')).toMatch(/-j mg-pi-np\.shop\./);
+    expect(filter.ruleTexts('mg-to-wl-dispatch').join('\n')).toContain('-g mg-tw-mgweb');
+    expect(manager.stats()).toMatchObject({ applies: 1, failures: 1 });
+  });
+
   test('what goes before in-sync is deleted only by the first full apply, which uses the latest endpoint models', async () => {
     const { manager, filter, ipSets, order, put, sync } = setup(
       [namespaceProfile('shop'), web, api('api'), allowFromApi],
