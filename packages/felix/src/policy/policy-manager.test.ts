@@ -351,8 +351,13 @@ describe('PolicyManager', () => {
     };
 
     await waitFor('the first early restore', () => waiting.length === 1, 5_000);
-    const api2 = { name: 'api2', namespace: 'shop', node: 'node-b', interfaceName: 'mgapi2' };
-    put(workload({ ...api2, ip: '10.0.2.9', labels: { app: 'api' } }));
+    // A new policy with a set of its own arrives while the first restore runs.
+    const handed = [...(filter.updated.at(-1) ?? [])];
+    const allowFromDb = kubernetesPolicy('shop', 'allow-db', {
+      podSelector: { matchLabels: { app: 'web' } },
+      ingress: [{ from: [{ podSelector: { matchLabels: { app: 'db' } } }] }],
+    });
+    put(allowFromDb);
     // The second apply writes its sets while the first restore still runs, and waits for it.
     await waitFor(
       'the second early sets',
@@ -361,8 +366,15 @@ describe('PolicyManager', () => {
     );
     expect(order).toEqual(['ipsets.updates', 'ipsets.updates']);
     expect(manager.stats().earlyApplies).toBe(0);
+    // Its chains reach the table only after that restore: a table plans when its turn comes.
+    expect(filter.updated.at(-1)).toEqual(handed);
     await releaseFilter(1);
     expect(manager.stats().earlyApplies).toBe(1);
+    const second = filter.updated.at(-1) ?? [];
+    expect(second.filter((name) => name.startsWith('mg-pi-np.shop.') && !handed.includes(name))).toHaveLength(
+      1,
+    );
+    expect(second).toContain('mg-tw-mgweb'); // now jumping to both policies
 
     // In sync while the second restore runs: the full apply's sets go at once, its tables after.
     const synced = sync();

@@ -203,6 +203,7 @@ export class PolicyManager {
     this.stage(this.options.changes.takeChanges(), false);
     const updates = await ipSets.applyUpdates();
     await this.earlyFilter;
+    this.flushChains();
     this.counters = {
       ...this.counters,
       totalBytesWritten: this.counters.totalBytesWritten + updates.bytesWritten,
@@ -227,9 +228,10 @@ export class PolicyManager {
   private async applyOnce(): Promise<void> {
     const started = Date.now();
     const { filter, nat, ipSets } = this.options;
-    const chainsChanged = this.stage(this.options.changes.takeChanges(), true);
+    this.stage(this.options.changes.takeChanges(), true);
     const updates = await ipSets.applyUpdates();
     await this.earlyFilter; // the rules below may jump to the chains it writes
+    const chainsChanged = this.flushChains();
     // nat first: its few rules are cheap to write, and a table's first apply reads the whole
     // ruleset to tell iptables-legacy from -nft, which costs far less before filter's thousands.
     const natResult = await nat.apply();
@@ -250,12 +252,12 @@ export class PolicyManager {
   }
 
   /**
-   * Turns the changes into desired table and set state; returns how many chains changed. Without
-   * `referencing`, the ways into our chains (dispatch, host endpoint, static, hooks) are held back
-   * for the next full stage (a removed set or chain only leaves the desired state: early applies
-   * delete nothing).
+   * Turns the changes into desired set state and staged chains (handed to the tables by
+   * flushChains). Without `referencing`, the ways into our chains (dispatch, host endpoint,
+   * static, hooks) are held back for the next full stage (a removed set or chain only leaves the
+   * desired state: early applies delete nothing).
    */
-  private stage(changes: PolicyChanges, referencing: boolean): number {
+  private stage(changes: PolicyChanges, referencing: boolean): void {
     const { ipSets } = this.options;
     for (const set of changes.createdSets) ipSets.replaceMembers(set.spec, set.members);
     for (const { name, added, removed } of changes.updatedSets) {
@@ -276,6 +278,14 @@ export class PolicyManager {
 
     if (referencing) this.stageReferencing(this.withHeld(changes));
     else this.hold(changes);
+  }
+
+  /**
+   * Hands the staged chains to the tables; returns how many changed. Only once the sets they use
+   * are written and no earlier restore still runs: a table plans its restore when its turn comes,
+   * and must not find chains whose sets are not in the kernel yet.
+   */
+  private flushChains(): number {
     const filter = this.filterChains.flushInto(this.options.filter);
     const nat = this.natChains.flushInto(this.options.nat);
     return filter.updated + filter.removed + nat.updated + nat.removed;
