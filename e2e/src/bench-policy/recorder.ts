@@ -61,11 +61,7 @@ const noSteps = (): Record<Step, number> => ({ 'ipset updates': 0, filter: 0, na
 export class ApplyRecorder {
   /** Staged by the calc since the last apply began: the next apply's. */
   private staged: Pick<ApplyRecord, 'chains' | 'members'> = { chains: [], members: [] };
-  /**
-   * Applies that began (their ipset updates) and have not finished, oldest first: an early apply's
-   * filter restore runs on while the next apply writes its sets, so there may be two. A table
-   * apply belongs to the oldest.
-   */
+  /** Applies that began (their ipset updates) and have not finished, oldest first; a table apply belongs to the oldest. */
   private readonly open: ApplyRecord[] = [];
   private readonly listeners = new Set<(batch: AppliedBatch) => void>();
   readonly early: EarlyApply[] = [];

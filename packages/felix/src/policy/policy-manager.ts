@@ -10,9 +10,6 @@
 // deletions). Only the dispatch chains jump to endpoint chains, and only the static chains and the
 // hooks lead to the dispatch: those, the host endpoint chains and nat are held until the first full
 // apply, which writes them with whatever early state is still pending, and does every deletion.
-// An early apply's filter restore runs on while the next apply stages and writes its IP sets (at
-// most one such restore at a time): the two tools then share the snapshot's arrival instead of
-// taking turns, and the full apply's sets are written while the last early restore finishes.
 
 import type { Chain, IpSets, IptablesTable } from '@margay/dataplane';
 import type { PolicyChanges } from './calc/policy-calculator';
@@ -89,8 +86,6 @@ export class PolicyManager {
   private timer: NodeJS.Timeout | undefined;
   private pending = false;
   private queue: Promise<void> = Promise.resolve();
-  /** The last early apply's filter restore, running on (never rejects: failures are reported). */
-  private earlyFilter: Promise<void> = Promise.resolve();
   private stopped = false;
   private counters: PolicyManagerStats = {
     applies: 0,
@@ -147,7 +142,6 @@ export class PolicyManager {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.queue;
-    await this.earlyFilter;
   }
 
   private schedule(): void {
@@ -193,45 +187,24 @@ export class PolicyManager {
     }, this.retryMs);
   }
 
-  /**
-   * Sets (created, members written; none destroyed), policy/profile and workload endpoint chains.
-   * Resolves once the sets are written and the filter restore has begun: that runs on while the
-   * next apply stages and writes its sets (the rules it writes need only sets already written).
-   */
+  /** Sets (created, members written; none destroyed), policy/profile and workload endpoint chains. */
   private async applyUnreferenced(): Promise<void> {
     const { filter, ipSets } = this.options;
     this.stage(this.options.changes.takeChanges(), false);
     const updates = await ipSets.applyUpdates();
-    await this.earlyFilter;
-    this.flushChains();
+    const filterResult = await filter.apply({ additive: true });
     this.counters = {
       ...this.counters,
-      totalBytesWritten: this.counters.totalBytesWritten + updates.bytesWritten,
+      earlyApplies: this.counters.earlyApplies + 1,
+      totalBytesWritten: this.counters.totalBytesWritten + updates.bytesWritten + filterResult.bytesWritten,
     };
-    // A failure is only reported: the chains stay desired and the table reads the kernel again, so
-    // the next apply writes whatever this one did not.
-    this.earlyFilter = filter.apply({ additive: true }).then(
-      (result) => {
-        this.counters = {
-          ...this.counters,
-          earlyApplies: this.counters.earlyApplies + 1,
-          totalBytesWritten: this.counters.totalBytesWritten + result.bytesWritten,
-        };
-      },
-      (error: Error) => {
-        this.counters = { ...this.counters, failures: this.counters.failures + 1 };
-        this.options.onError?.(`early policy apply failed (the next apply writes it): ${error.message}`);
-      },
-    );
   }
 
   private async applyOnce(): Promise<void> {
     const started = Date.now();
     const { filter, nat, ipSets } = this.options;
-    this.stage(this.options.changes.takeChanges(), true);
+    const chainsChanged = this.stage(this.options.changes.takeChanges(), true);
     const updates = await ipSets.applyUpdates();
-    await this.earlyFilter; // the rules below may jump to the chains it writes
-    const chainsChanged = this.flushChains();
     // nat first: its few rules are cheap to write, and a table's first apply reads the whole
     // ruleset to tell iptables-legacy from -nft, which costs far less before filter's thousands.
     const natResult = await nat.apply();
@@ -252,12 +225,12 @@ export class PolicyManager {
   }
 
   /**
-   * Turns the changes into desired set state and staged chains (handed to the tables by
-   * flushChains). Without `referencing`, the ways into our chains (dispatch, host endpoint,
-   * static, hooks) are held back for the next full stage (a removed set or chain only leaves the
-   * desired state: early applies delete nothing).
+   * Turns the changes into desired table and set state; returns how many chains changed. Without
+   * `referencing`, the ways into our chains (dispatch, host endpoint, static, hooks) are held back
+   * for the next full stage (a removed set or chain only leaves the desired state: early applies
+   * delete nothing).
    */
-  private stage(changes: PolicyChanges, referencing: boolean): void {
+  private stage(changes: PolicyChanges, referencing: boolean): number {
     const { ipSets } = this.options;
     for (const set of changes.createdSets) ipSets.replaceMembers(set.spec, set.members);
     for (const { name, added, removed } of changes.updatedSets) {
@@ -278,14 +251,6 @@ export class PolicyManager {
 
     if (referencing) this.stageReferencing(this.withHeld(changes));
     else this.hold(changes);
-  }
-
-  /**
-   * Hands the staged chains to the tables; returns how many changed. Only once the sets they use
-   * are written and no earlier restore still runs: a table plans its restore when its turn comes,
-   * and must not find chains whose sets are not in the kernel yet.
-   */
-  private flushChains(): number {
     const filter = this.filterChains.flushInto(this.options.filter);
     const nat = this.natChains.flushInto(this.options.nat);
     return filter.updated + filter.removed + nat.updated + nat.removed;
