@@ -27,6 +27,7 @@ import {
   type Profile,
   parseSelector,
   portNameProblem,
+  RULE_ACTIONS,
   type Rule,
 } from '@margay/api';
 import { isCanonicalIpv4Net } from './workload-endpoint-reader';
@@ -189,7 +190,7 @@ const ENTITY_KEYS = new Set([
   'ports',
   'notPorts',
 ]);
-const ACTIONS = new Set(['Allow', 'Deny', 'Log', 'Pass']);
+const ACTIONS: ReadonlySet<unknown> = new Set(RULE_ACTIONS);
 const PROTOCOLS = new Set<unknown>(PROTOCOL_NAMES);
 /** Protocols a rule with ports may have (the schema's PORT_PROTOCOLS). */
 const PORT_PROTOCOLS = new Set<unknown>(['TCP', 'UDP', 'SCTP', 'UDPLite', 6, 17, 132, 136]);
@@ -204,7 +205,7 @@ function readRules(value: unknown): Rule[] | undefined {
 function isCanonicalRule(rule: unknown): boolean {
   if (!isRecord(rule) || !onlyKeys(rule, RULE_KEYS)) return false;
   const { action, ipVersion, protocol, notProtocol, source, destination } = rule;
-  if (!ACTIONS.has(action as string)) return false;
+  if (!ACTIONS.has(action)) return false;
   if (ipVersion !== undefined && ipVersion !== 4 && ipVersion !== 6) return false;
   if (protocol !== undefined && !isCanonicalProtocol(protocol)) return false;
   if (notProtocol !== undefined && !isCanonicalProtocol(notProtocol)) return false;

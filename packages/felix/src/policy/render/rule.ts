@@ -11,7 +11,13 @@
 // skips the rest of the tier), Deny DROPs, Log LOGs and goes on to the next rule. Replies are not
 // handled here: conntrack ESTABLISHED,RELATED is accepted in the static chains.
 
-import type { EntityRule, Rule as PolicyRule, Port, Protocol } from '@margay/api';
+import {
+  type EntityRule,
+  type Rule as PolicyRule,
+  type Port,
+  type Protocol,
+  RULE_ACTIONS,
+} from '@margay/api';
 import type { Rule } from '@margay/dataplane';
 import type { IpSetRef } from '../model';
 import { type Direction, PolicyRenderError } from './errors';
@@ -106,7 +112,7 @@ type Side = 'source' | 'destination';
 
 /** What a rule without source or destination matches on that side: anything. */
 const ANY_ENTITY: EntityRule = Object.freeze({});
-const ACTIONS = new Set(['Allow', 'Deny', 'Pass', 'Log']);
+const ACTIONS: ReadonlySet<string> = new Set(RULE_ACTIONS);
 
 // A start renders a rule or two for each of 1,000 policies: enough for V8 to optimize these
 // methods, so they are kept to plain loops and string appends (no spreads, array literals or
