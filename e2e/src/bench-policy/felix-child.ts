@@ -1,6 +1,8 @@
-// The benchmark's side of a felix process (felix-process.ts): forks it with the node flags under
-// test, sends it commands and waits for its reports, and never lets it outlive the benchmark.
-import { type ChildProcess, fork } from 'node:child_process';
+// The benchmark's side of a felix process (felix-process.ts): starts it inside the namespace it
+// programs (`ip netns exec`, so its commands run there directly, as felix's do on a node) with the
+// node flags under test, sends it commands and waits for its reports, and never lets it outlive
+// the benchmark.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { stopProcess, track } from '../bench/children';
 import type { BenchMessage, FelixProcessMessage, FelixProcessSettings } from './protocol';
@@ -15,11 +17,11 @@ export class FelixChild {
   private readonly waiters = new Set<Waiter>();
   private ended: string | undefined;
 
-  constructor(settings: FelixProcessSettings, nodeFlags: readonly string[]) {
-    this.process = fork(join(__dirname, 'felix-process.js'), [JSON.stringify(settings)], {
-      execArgv: [...nodeFlags],
-      stdio: 'inherit',
-    });
+  constructor(netns: string, settings: FelixProcessSettings, nodeFlags: readonly string[]) {
+    const script = join(__dirname, 'felix-process.js');
+    const argv = ['netns', 'exec', netns, process.execPath, ...nodeFlags, script, JSON.stringify(settings)];
+    // `ip` execs node in place: the pid, the IPC channel (fd 3) and the kill all reach felix.
+    this.process = spawn('ip', argv, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
     track(this.process);
     this.process.on('message', (message: FelixProcessMessage) => {
       this.received.push(message);

@@ -1,6 +1,6 @@
-// The felix under test: forked by the policy benchmark (main.ts) with its settings as JSON in
-// argv[2]. On `start` it starts felix with policy against etcd, programming the named network
-// namespace, and reports the first full apply with the CPU it took; on `expect` it reports the
+// The felix under test: started by the policy benchmark (main.ts, through felix-child.ts) inside
+// the network namespace it programs, with its settings as JSON in argv[2]. Its commands run
+// directly, as felix's do on a node. On `start` it starts felix with policy against etcd and reports the first full apply with the CPU it took; on `expect` it reports the
 // apply that carries a change the benchmark is about to write; on `stop` it stops and exits.
 import { ProcessRunner } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const felix = new Felix({
     datastore: store,
     nodeName: settings.nodeName,
-    runner: new ProcessRunner({ netns: settings.netns }),
+    runner: new ProcessRunner(),
     policy: {
       dataplane: (runner) => recorder.dataplane(runner),
       earlyProgramming: settings.earlyProgramming,

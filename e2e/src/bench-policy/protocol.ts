@@ -5,9 +5,9 @@
 
 import type { Step } from './recorder';
 
+/** The felix process runs inside the namespace it programs: etcd is reached by its Unix socket. */
 export interface FelixProcessSettings {
   readonly etcdEndpoints: readonly string[];
-  readonly netns: string;
   readonly nodeName: string;
   readonly earlyProgramming: boolean;
 }

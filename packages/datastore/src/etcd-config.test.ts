@@ -45,6 +45,11 @@ describe('etcd client settings', () => {
     expect(settings.hosts).toEqual(['http://127.0.0.1:2379', 'http://[::1]:2380']);
   });
 
+  test('a Unix socket endpoint is its absolute path', () => {
+    const settings = etcdClientSettings({ endpoints: ['unix:///run/etcd/localhost:2379'] });
+    expect(settings.hosts).toEqual(['unix:///run/etcd/localhost:2379']);
+  });
+
   test('TLS files are read into the credentials', () => {
     const settings = etcdClientSettings({
       endpoints: ['https://127.0.0.1:2379'],
@@ -60,7 +65,11 @@ describe('etcd client settings', () => {
     [{ endpoints: [] }, /endpoints must list at least one URL/],
     [
       { endpoints: ['ftp://127.0.0.1:2379'] },
-      /endpoints\[0\] "ftp:\/\/127.0.0.1:2379" must use http:\/\/ or https:\/\//,
+      /endpoints\[0\] "ftp:\/\/127.0.0.1:2379" must use http:\/\/, https:\/\/ or unix:\/\//,
+    ],
+    [
+      { endpoints: ['unix://host/run/etcd.sock'] },
+      /endpoints\[0\] "unix:\/\/host\/run\/etcd.sock" must be unix:\/\/ and the socket's absolute path/,
     ],
     [{ endpoints: ['127.0.0.1:2379'] }, /endpoints\[0\] "127.0.0.1:2379" is not a URL; expected e.g. http:/],
     [{ endpoints: ['http://127.0.0.1'] }, /endpoints\[0\] "http:\/\/127.0.0.1" must name a port/],

@@ -86,8 +86,17 @@ function checkEndpoints(endpoints: unknown): string[] {
     } catch {
       throw new Error(`${where} is not a URL; expected e.g. ${DEFAULT_ETCD_ENDPOINT}`);
     }
+    if (url.protocol === 'unix:') {
+      // etcd serving on a socket file of this host (`--listen-client-urls unix://...`).
+      if (url.host !== '' || url.pathname.length < 2 || url.search || url.hash) {
+        throw new Error(
+          `${where} must be unix:// and the socket's absolute path, e.g. unix:///run/etcd.sock`,
+        );
+      }
+      return `unix://${url.pathname}`;
+    }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`${where} must use http:// or https://`);
+      throw new Error(`${where} must use http://, https:// or unix://`);
     }
     const port = url.port || /:(\d+)\/?$/.exec(String(endpoint))?.[1];
     if (!port) throw new Error(`${where} must name a port, e.g. ${DEFAULT_ETCD_ENDPOINT}`);

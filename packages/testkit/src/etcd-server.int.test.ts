@@ -44,3 +44,25 @@ test('a start that fails leaves no data dir behind and names the cause', async (
     });
   expect(leftBehind).toEqual([]);
 });
+
+test('serves clients on a Unix socket too, reachable from another network namespace', async () => {
+  const etcd = await EtcdServer.start({ unixSocket: true });
+  const netns = `mgtk-${process.pid}-${Date.now() % 100000}`;
+  execFileSync('ip', ['netns', 'add', netns]);
+  try {
+    const endpoint = etcd.unixEndpoint!;
+    expect(endpoint).toBe(`unix://${join(etcd.dataDir, 'localhost:')}${new URL(etcd.endpoints[0]!).port}`);
+    etcdctl(etcd.endpoints[0]!, 'put', '/k', 'over tcp');
+    // The namespace has no route to the host's loopback; the socket file is still there.
+    const value = execFileSync(
+      'ip',
+      ['netns', 'exec', netns, 'etcdctl', '--endpoints', endpoint, 'get', '--print-value-only', '/k'],
+      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } },
+    ).trim();
+    expect(value).toBe('over tcp');
+  } finally {
+    execFileSync('ip', ['netns', 'del', netns]);
+    await etcd.stop();
+  }
+  expect(existsSync(etcd.dataDir)).toBe(false);
+});

@@ -24,6 +24,11 @@ export interface EtcdServerOptions {
   detached?: boolean;
   /** How long to wait for "ready to serve" (default 20 s). */
   startTimeoutMs?: number;
+  /**
+   * Also serve clients on a Unix socket in the data directory (`unixEndpoint`): a socket file is
+   * reachable from every network namespace of the host, a loopback address only from its own.
+   */
+  unixSocket?: boolean;
 }
 
 /** Everything needed to find (and stop) a running etcd again, e.g. from a state file. */
@@ -65,6 +70,8 @@ export class EtcdServer {
     private readonly ownsDataDir: boolean,
     private readonly detached: boolean,
     private readonly startTimeoutMs: number,
+    /** The Unix socket endpoint (`unixSocket` option), for clients in other network namespaces. */
+    readonly unixEndpoint: string | undefined,
   ) {}
 
   /**
@@ -95,6 +102,9 @@ export class EtcdServer {
     const baseDir = options.dataDir ?? makeTempDir('etcd');
     const scheme = options.tls ? 'https' : 'http';
     const clientUrls = hosts.map((h) => `${scheme}://${h}:${clientPort}`);
+    // etcd takes a Unix listen URL's host:port as a file name, relative to its working directory.
+    const unixName = `localhost:${clientPort}`;
+    const listenUrls = options.unixSocket ? [...clientUrls, `unix://${unixName}`] : clientUrls;
     const peerUrl = `http://${peerHost}:${peerPort}`;
     const args = [
       '--name',
@@ -106,7 +116,7 @@ export class EtcdServer {
       '--log-outputs',
       'stderr',
       '--listen-client-urls',
-      clientUrls.join(','),
+      listenUrls.join(','),
       '--advertise-client-urls',
       clientUrls.join(','),
       '--listen-peer-urls',
@@ -137,6 +147,7 @@ export class EtcdServer {
       ownsDataDir,
       options.detached ?? false,
       options.startTimeoutMs ?? 20_000,
+      options.unixSocket ? `unix://${join(baseDir, unixName)}` : undefined,
     );
   }
 
@@ -163,7 +174,11 @@ export class EtcdServer {
   private async launch(): Promise<void> {
     const logOffset = existsSync(this.logFile) ? readFileSync(this.logFile).length : 0;
     const log = openSync(this.logFile, 'a');
-    const child = spawn('etcd', this.args, { stdio: ['ignore', log, log], detached: this.detached });
+    const child = spawn('etcd', this.args, {
+      cwd: this.dataDir, // where a Unix listen URL puts its socket
+      stdio: ['ignore', log, log],
+      detached: this.detached,
+    });
     closeSync(log);
     if (child.pid === undefined)
       throw new Error('could not start etcd: is Debian etcd-server installed? (scripts/setup)');
