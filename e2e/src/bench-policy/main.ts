@@ -64,6 +64,9 @@ interface Options {
   readonly nodeFlags: readonly string[];
 }
 
+/** Bad command-line input: said with the usage, without a stack. */
+class UsageError extends Error {}
+
 function options(): Options | undefined {
   const { values } = parseArgs({
     options: {
@@ -81,11 +84,11 @@ function options(): Options | undefined {
   }
   const starts = Number(values.starts ?? 3);
   if (!Number.isInteger(starts) || starts < 1)
-    throw new Error(`--starts ${values.starts}: give a whole number ≥ 1`);
+    throw new UsageError(`--starts ${values.starts}: give a whole number ≥ 1`);
   const scale = values.quick ? QUICK_SCALE : FULL_SCALE;
   const changes = Number(values.changes ?? scale.changes);
   if (!Number.isInteger(changes) || changes < 0)
-    throw new Error(`--changes ${values.changes}: give a whole number ≥ 0`);
+    throw new UsageError(`--changes ${values.changes}: give a whole number ≥ 0`);
   return {
     scale: { ...scale, changes },
     early: values['no-early'] !== true,
@@ -389,7 +392,12 @@ const spread = (values: readonly number[]) =>
   `${quantile(values, 0.5).toFixed(1)} (${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)})`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-main().catch((error: Error) => {
+main().catch((error: Error & { code?: string }) => {
+  if (error instanceof UsageError || error.code?.startsWith('ERR_PARSE_ARGS') === true) {
+    console.error(`e2e/bench/policy: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   console.error(`policy benchmark failed: ${error.stack ?? error.message}`);
   process.exitCode = 1;
 });
