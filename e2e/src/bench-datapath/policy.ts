@@ -5,7 +5,14 @@
 // IpSetManager (the writers the policy manager uses).
 
 import { type Rule as PolicyRule, type Resource, validateResource } from '@margay/api';
-import { type Chain, IpSetManager, ProcessRunner, type Rule, Table } from '@margay/dataplane';
+import {
+  BackendDetector,
+  type Chain,
+  IpSetManager,
+  ProcessRunner,
+  type Rule,
+  Table,
+} from '@margay/dataplane';
 import { DEFAULT_RENDERER, type EndpointModel, type PolicyModel } from '@margay/felix';
 import { SOCKPERF_PORT } from './sockperf';
 import { IPERF_PORT } from './tools';
@@ -153,8 +160,9 @@ export class NodePolicyChains {
 
   constructor(readonly netns: string) {
     const runner = new ProcessRunner({ netns });
-    this.filter = new Table({ runner, name: 'filter' });
-    this.nat = new Table({ runner, name: 'nat' });
+    const detector = new BackendDetector({ runner }); // as felix: one detection for both tables
+    this.filter = new Table({ runner, name: 'filter', detector });
+    this.nat = new Table({ runner, name: 'nat', detector });
     this.ipSets = new IpSetManager({ runner });
   }
 

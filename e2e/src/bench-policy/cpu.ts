@@ -54,9 +54,3 @@ export function startCpuMeter(): { read(): StartCpu } {
     },
   };
 }
-
-/** CPU milliseconds another process (all its threads) has used so far. */
-export function processCpuMs(pid: number): number {
-  const [user, system] = times(`/proc/${pid}/stat`);
-  return (user + system) * MS_PER_TICK;
-}

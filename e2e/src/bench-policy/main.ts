@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { NetworkNamespace } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
 import { EtcdServer, requireCommand, requireRoot } from '@margay/testkit';
-import { processCpuMs } from './cpu';
+import { processTreeCpuSeconds } from '../bench/children';
 import { FelixChild, is } from './felix-child';
 import { type AppliedReport, monotonicMs, type ProgrammedReport } from './protocol';
 import { STEPS, type Step } from './recorder';
@@ -163,10 +163,10 @@ async function main(): Promise<void> {
         chosen.nodeFlags,
       );
       await felix.take(is('ready'), READY_TIMEOUT_MS, 'the felix process to load');
-      const etcdCpuBefore = processCpuMs(etcd.processId);
+      const etcdCpuBefore = processTreeCpuSeconds(etcd.processId);
       felix.send({ type: 'start' });
       const programmed = await felix.take(is('programmed'), START_TIMEOUT_MS, 'the first policy apply');
-      const etcdCpuMs = processCpuMs(etcd.processId) - etcdCpuBefore;
+      const etcdCpuMs = Math.round((processTreeCpuSeconds(etcd.processId) - etcdCpuBefore) * 1000);
       startTimes.push(programmed.startMs);
       if (programmed.localEndpoints !== scale.localEndpoints) {
         throw new Error(

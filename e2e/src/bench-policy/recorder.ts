@@ -61,8 +61,8 @@ const noSteps = (): Record<Step, number> => ({ 'ipset updates': 0, filter: 0, na
 export class ApplyRecorder {
   /** Staged by the calc since the last apply began: the next apply's. */
   private staged: Pick<ApplyRecord, 'chains' | 'members'> = { chains: [], members: [] };
-  /** Applies that began (their ipset updates) and have not finished, oldest first; a table apply belongs to the oldest. */
-  private readonly open: ApplyRecord[] = [];
+  /** The apply that began (its ipset updates) and has not finished: felix runs one at a time. */
+  private current: ApplyRecord | undefined;
   private readonly listeners = new Set<(batch: AppliedBatch) => void>();
   readonly early: EarlyApply[] = [];
 
@@ -109,7 +109,7 @@ export class ApplyRecorder {
       setHooks: (kernelChain, rules) => inner.setHooks(kernelChain, rules),
       prime: () => inner.prime(),
       apply: async (options?: TableApplyOptions): Promise<TableApplyResult> => {
-        const record = this.oldest();
+        const record = this.begun();
         const result = await timed(record, inner.name === 'nat' ? 'nat' : 'filter', () =>
           inner.apply(options),
         );
@@ -140,13 +140,13 @@ export class ApplyRecorder {
         // An apply begins: it takes what was staged.
         const record: ApplyRecord = { ...this.staged, startedAt: monotonicMs(), steps: noSteps(), bytes: 0 };
         this.staged = { chains: [], members: [] };
-        this.open.push(record);
+        this.current = record;
         const result = await timed(record, 'ipset updates', () => inner.applyUpdates());
         record.bytes += result.bytesWritten;
         return result;
       },
       applyDeletions: async (): Promise<IpSetApplyResult> => {
-        const record = this.oldest();
+        const record = this.begun();
         const result = await timed(record, 'ipset deletions', () => inner.applyDeletions());
         record.bytes += result.bytesWritten;
         this.finish(record);
@@ -155,8 +155,8 @@ export class ApplyRecorder {
     };
   }
 
-  private oldest(): ApplyRecord {
-    const record = this.open[0];
+  private begun(): ApplyRecord {
+    const record = this.current;
     if (record === undefined)
       throw new Error('the recorder saw a table apply or ipset deletions before any ipset updates');
     return record;
@@ -164,7 +164,7 @@ export class ApplyRecorder {
 
   /** An early apply ends with its additive filter apply; it is not an AppliedBatch. */
   private finishEarly(record: ApplyRecord): void {
-    this.open.shift();
+    this.current = undefined;
     this.early.push({
       startedAt: record.startedAt,
       finishedAt: monotonicMs(),
@@ -175,7 +175,7 @@ export class ApplyRecorder {
   }
 
   private finish(record: ApplyRecord): void {
-    this.open.shift();
+    this.current = undefined;
     const { chains, members } = record;
     const batch: AppliedBatch = {
       finishedAt: monotonicMs(),

@@ -14,7 +14,6 @@ export {
   type BackendDetection,
   BackendDetector,
   type BackendDetectorOptions,
-  detectBackend,
   type IptablesBackend,
   type IptablesBackendMode,
   type IptablesCommands,

@@ -19,16 +19,6 @@ export function iptablesCommands(backend: IptablesBackend, ipVersion: 4 | 6 = 4)
   return { backend, save: `${base}-${backend}-save`, restore: `${base}-${backend}-restore` };
 }
 
-/** Detects the backend in use (or returns the forced one). */
-export async function detectBackend(
-  runner: CommandRunner,
-  mode: IptablesBackendMode = 'auto',
-  ipVersion: 4 | 6 = 4,
-): Promise<IptablesBackend> {
-  if (mode !== 'auto') return mode;
-  return (await detectWithSave(runner, ipVersion)).backend;
-}
-
 /** What one detection found. */
 export interface BackendDetection {
   readonly commands: IptablesCommands;

@@ -1,6 +1,6 @@
 import { waitFor } from '@margay/testkit';
 import { type CommandRunner, RecordingRunner } from '../command';
-import { BackendDetector, detectBackend } from './backend';
+import { BackendDetector, type IptablesBackendMode } from './backend';
 import { hashRules } from './rules';
 import { Table } from './table';
 import type { Chain } from './types';
@@ -453,7 +453,9 @@ describe('Tables sharing a BackendDetector', () => {
   });
 });
 
-describe('detectBackend', () => {
+describe('backend detection', () => {
+  const detectBackend = async (runner: RecordingRunner, backend: IptablesBackendMode = 'auto') =>
+    (await new BackendDetector({ runner, backend }).detect()).commands.backend;
   const runner = (outputs: Record<string, string>) =>
     new RecordingRunner((command) => {
       const stdout = outputs[command.argv.join(' ')];
