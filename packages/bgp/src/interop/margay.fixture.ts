@@ -64,7 +64,10 @@ export class Margay {
       if (!existsSync(file)) throw new Error(`${file} is missing: run pnpm -s build first`);
     const at = listen ?? (await loopbackEndpoint());
     const apiHost = at.address.includes(':') ? '127.0.0.1' : at.address;
-    const api = `${apiHost}:${await freePort(apiHost)}`;
+    let apiPort = await freePort(apiHost);
+    // Two asks on one address can get the same port (neither was bound yet); the daemon needs both.
+    while (apiHost === at.address && apiPort === at.port) apiPort = await freePort(apiHost);
+    const api = `${apiHost}:${apiPort}`;
     const margay = new Margay(at, makeTempDir('margay-interop'), api);
     const routerId = at.address.includes(':') ? '10.255.255.1' : at.address;
     // Sessions start from the listen address: OpenBGPD refuses connections from any other.
