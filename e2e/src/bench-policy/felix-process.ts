@@ -2,9 +2,11 @@
 // the network namespace it programs, with its settings as JSON in argv[2]. Its commands run
 // directly, as felix's do on a node. On `start` it starts felix with policy against etcd and reports the first full apply with the CPU it took; on `expect` it reports the
 // apply that carries a change the benchmark is about to write; on `stop` it stops and exits.
+import { resourceKey } from '@margay/api';
 import { ProcessRunner } from '@margay/dataplane';
 import { EtcdDatastore } from '@margay/datastore';
 import { Felix } from '@margay/felix';
+import { COMMAND_PRIORITY } from '@margay/node';
 import { startCpuMeter } from './cpu';
 import {
   type AppliedReport,
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
   const felix = new Felix({
     datastore: store,
     nodeName: settings.nodeName,
-    runner: new ProcessRunner(),
+    // As margay-node runs its commands.
+    runner: new ProcessRunner({ priority: COMMAND_PRIORITY }),
     policy: {
       dataplane: (runner) => recorder.dataplane(runner),
       earlyProgramming: settings.earlyProgramming,
@@ -111,6 +114,9 @@ async function main(): Promise<void> {
   });
   // The benchmark is gone: nothing left to measure.
   process.on('disconnect', () => void stop().finally(() => process.exit(0)));
+  // margay-node registers its node in etcd before it starts felix: felix starts on a connection
+  // already open, so the benchmark opens it before the start too.
+  await store.get(resourceKey('Node', settings.nodeName));
   tell({ type: 'ready' });
 }
 

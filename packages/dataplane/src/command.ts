@@ -3,6 +3,7 @@
 // replace the real one later without touching the writers.
 
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 
 export interface CommandResult {
   readonly code: number;
@@ -18,13 +19,24 @@ export interface CommandRunner {
 export interface ProcessRunnerOptions {
   /** Run every command inside this named network namespace (`ip netns exec`). */
   readonly netns?: string;
+  /**
+   * The scheduling priority (nice, -20 to 19) of every command. Below 0 takes CAP_SYS_NICE;
+   * without it the commands run at the default priority. Default: unchanged.
+   */
+  readonly priority?: number;
 }
 
 export class ProcessRunner implements CommandRunner {
   private readonly prefix: readonly string[];
+  private readonly priority: number | undefined;
 
   constructor(options: ProcessRunnerOptions = {}) {
     this.prefix = options.netns === undefined ? [] : ['ip', 'netns', 'exec', options.netns];
+    const { priority } = options;
+    if (priority !== undefined && !(Number.isInteger(priority) && priority >= -20 && priority <= 19)) {
+      throw new Error(`ProcessRunner priority ${priority} must be a whole number from -20 to 19`);
+    }
+    this.priority = priority;
   }
 
   run(argv: readonly string[], input = ''): Promise<CommandResult> {
@@ -32,6 +44,7 @@ export class ProcessRunner implements CommandRunner {
     if (program === undefined) return Promise.reject(new Error('cannot run an empty command'));
     return new Promise((resolve, reject) => {
       const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      if (this.priority !== undefined && child.pid !== undefined) prioritize(child.pid, this.priority);
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
@@ -48,6 +61,15 @@ export class ProcessRunner implements CommandRunner {
       child.stdin.on('error', () => {});
       child.stdin.end(input);
     });
+  }
+}
+
+/** Sets a started command's priority; one that has exited, or a runner without the right, leaves it as it is. */
+function prioritize(pid: number, priority: number): void {
+  try {
+    setPriority(pid, priority);
+  } catch {
+    // ESRCH (it ended already) or EACCES (no CAP_SYS_NICE): it runs at the default priority.
   }
 }
 

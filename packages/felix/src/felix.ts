@@ -206,13 +206,6 @@ export class Felix {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`Felix cannot start: it is already ${this.state}`);
     this.state = 'started';
-    // Read while the watches list (their snapshots take far longer); routes are programmed only
-    // once the interfaces are known: a snapshot applied without them would look like no workload
-    // has a veth, and the first reconcile would delete every workload route.
-    const interfaces = readUpInterfaces(this.options.runner);
-    // Settled here so that a failure is handled below, not reported as unhandled meanwhile.
-    interfaces.catch(() => {});
-    this.primePolicyDataplane();
     const { nodeName } = this.options;
     this.watches = [
       this.watch('endpoints', resourcePrefix('WorkloadEndpoint'), (event) => {
@@ -228,6 +221,15 @@ export class Felix {
         );
       }
     }
+    // Read while the watches list (their snapshots take far longer), started after them: starting
+    // a command blocks felix for a few milliseconds, and etcd can serve the first pages meanwhile.
+    // Routes are programmed only once the interfaces are known: a snapshot applied without them
+    // would look like no workload has a veth, and the first reconcile would delete every workload
+    // route.
+    const interfaces = readUpInterfaces(this.options.runner);
+    // Settled here so that a failure is handled below, not reported as unhandled meanwhile.
+    interfaces.catch(() => {});
+    this.primePolicyDataplane();
     try {
       this.calc.setInterfaces(await interfaces);
     } catch (error) {

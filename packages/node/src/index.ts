@@ -23,4 +23,5 @@ export { type NodeFlags, parseNodeFlags } from './main';
 export { type MetricsSample, metricsText } from './metrics';
 export { type NodeMode, NodeProcess, type NodeProcessOptions, type NodeSettings } from './node-process';
 export { type NodeEnvironment, type NodeRegistration, nodeEnvironment, registerNode } from './registration';
+export { COMMAND_PRIORITY, NODE_FLAGS } from './runtime';
 export { type NodeStatus, StatusReporter, type StatusReporterOptions, statusKey } from './status';

@@ -21,6 +21,7 @@ import { type Datastore, EtcdDatastore, etcdConfigFromEnv, SharedWatches } from 
 import { DEFAULT_BIRD_RUN_DIR } from './bird-supervisor';
 import { type NodeMode, NodeProcess, type NodeSettings } from './node-process';
 import { nodeEnvironment } from './registration';
+import { COMMAND_PRIORITY } from './runtime';
 
 export { EXIT_ERROR, EXIT_OK, EXIT_USAGE };
 /** Where margayctl node status looks by default. */
@@ -170,7 +171,8 @@ export async function main(argv: readonly string[], io: Io, env: NodeJS.ProcessE
   }
   let node: NodeProcess;
   try {
-    node = await NodeProcess.start({ settings: flags.settings, store, runner: new ProcessRunner(), logger });
+    const runner = new ProcessRunner({ priority: COMMAND_PRIORITY });
+    node = await NodeProcess.start({ settings: flags.settings, store, runner, logger });
   } catch (error) {
     logger.error('start-up failed', { error: (error as Error).message });
     await store.close();

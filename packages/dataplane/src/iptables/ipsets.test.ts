@@ -25,6 +25,8 @@ describe('IpSetManager', () => {
     const result = await sets.applyUpdates();
     expect(restores()).toEqual([
       [
+        // The create line again (a no-op under -exist) lets ipset batch the set's changes.
+        `create mg4-s-pods hash:ip family inet maxelem ${IPSET_MAX_ELEMENTS}`,
         'del mg4-s-pods 10.0.0.1',
         'add mg4-s-pods 10.0.0.3',
         `create mg4-n-blocks hash:net family inet maxelem ${IPSET_MAX_ELEMENTS}`,
@@ -51,7 +53,9 @@ describe('IpSetManager', () => {
     sets.addMembers('mg4-s-a', ['10.0.0.3']);
     sets.removeMembers('mg4-s-a', ['10.0.0.1']);
     await sets.applyUpdates();
-    expect(restores()[1]).toBe('del mg4-s-a 10.0.0.1\nadd mg4-s-a 10.0.0.3\n');
+    expect(restores()[1]).toBe(
+      `create mg4-s-a hash:ip family inet maxelem ${IPSET_MAX_ELEMENTS}\ndel mg4-s-a 10.0.0.1\nadd mg4-s-a 10.0.0.3\n`,
+    );
     expect(runner.commands.filter((c) => c.argv[1] === 'save')).toHaveLength(1);
   });
 
@@ -140,7 +144,9 @@ describe('IpSetManager', () => {
     expect(runner.commands.map((c) => c.argv.join(' '))).toEqual(['ipset save']);
     sets.replaceMembers({ name: 'mg4-s-pods', type: 'hash:ip' }, ['10.0.0.2', '10.0.0.3']);
     await sets.applyUpdates();
-    expect(restores()).toEqual(['del mg4-s-pods 10.0.0.1\nadd mg4-s-pods 10.0.0.3\n']);
+    expect(restores()).toEqual([
+      `create mg4-s-pods hash:ip family inet maxelem ${IPSET_MAX_ELEMENTS}\ndel mg4-s-pods 10.0.0.1\nadd mg4-s-pods 10.0.0.3\n`,
+    ]);
     expect(runner.commands.filter((c) => c.argv[1] === 'save')).toHaveLength(1);
     expect(await sets.applyDeletions()).toEqual({ bytesWritten: 'destroy mgt-9-0\n'.length });
   });

@@ -3,7 +3,7 @@ import { requireCommand, requireRoot, waitFor } from '@margay/testkit';
 import { ProcessRunner } from '../command';
 import { NetworkNamespace } from '../netns';
 import { type IptablesBackend, iptablesCommands } from './backend';
-import { IpSetManager } from './ipsets';
+import { IPSET_MAX_ELEMENTS, IpSetManager } from './ipsets';
 import { Table } from './table';
 import type { Chain } from './types';
 
@@ -138,12 +138,35 @@ describe.each<IptablesBackend>(['legacy', 'nft'])('Table and IpSetManager with i
     const setResult = await sets.applyUpdates();
     const result = await table.apply();
     expect(result.chainsWritten).toBe(1);
-    expect(setResult.bytesWritten).toBe(Buffer.byteLength('add mg4-s-web 10.0.0.3\n'));
+    expect(setResult.bytesWritten).toBe(
+      Buffer.byteLength(
+        `create mg4-s-web hash:ip family inet maxelem ${IPSET_MAX_ELEMENTS}\nadd mg4-s-web 10.0.0.3\n`,
+      ),
+    );
     const now = await saved(ns!, backend);
     expect(ours(now).filter((line) => line.includes('dport 8080'))).toHaveLength(1);
     expect(ours(now).filter((line) => line.includes('dport 80 '))).toHaveLength(0);
     expect(await members(ns!, 'mg4-s-web')).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
     expect(foreignOnly(now)).toEqual(foreign);
+  });
+
+  test('a set that grew past its first hash size takes more members, removals too, in a later restore', async () => {
+    const sets = new IpSetManager({ runner: ns!.runner });
+    const address = (n: number) => `10.9.${Math.floor(n / 256)}.${n % 256}`;
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => address(from + i));
+    sets.replaceMembers({ name: 'mg4-s-grown', type: 'hash:ip' }, range(0, 3000));
+    await sets.applyUpdates();
+    // Its create line comes again before the changes (a no-op under -exist, and the kernel's
+    // grown hash size does not count as different metadata).
+    sets.addMembers('mg4-s-grown', range(3000, 6000));
+    sets.removeMembers('mg4-s-grown', range(0, 10));
+    await sets.applyUpdates();
+    const kernel = await members(ns!, 'mg4-s-grown');
+    expect(kernel).toHaveLength(5990);
+    expect(kernel).toContain(address(5999));
+    expect(kernel).not.toContain(address(9));
+    await run(ns!, ['ipset', 'destroy', 'mg4-s-grown']);
   });
 
   test('a restarted writer adopts what is in the kernel without writing', async () => {
