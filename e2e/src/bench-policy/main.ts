@@ -161,6 +161,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
+  // So does a reader that stops reading (`| head`): the next write fails with EPIPE.
+  const outputClosed = () => void cleanUp().finally(() => process.exit(141));
+  process.stdout.once('error', outputClosed);
   try {
     const written = monotonicMs();
     await writeAll(store, initialDocuments(scale));
@@ -242,6 +245,7 @@ async function main(): Promise<void> {
     await cleanUp();
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);
+    process.stdout.off('error', outputClosed);
   }
 }
 
